@@ -28,3 +28,22 @@ export function canaryValue(sweepId: string, sequence: number): string {
 export function isCanaryValue(value: unknown): value is string {
   return typeof value === 'string' && VALUE_PATTERN.test(value);
 }
+
+/**
+ * The slot a shard's canary keys live in: the shard's highest slot that is not being migrated
+ * (resharding tools move a shard's lowest slots first), so the keys stay put while slots move.
+ * Undefined for a shard that serves no slot.
+ */
+export function pickCanarySlot(
+  ranges: readonly { readonly start: number; readonly end: number }[],
+  migrating: ReadonlySet<number> = new Set(),
+): number | undefined {
+  let fallback: number | undefined;
+  for (const range of [...ranges].sort((a, b) => b.end - a.end)) {
+    for (let slot = range.end; slot >= range.start; slot--) {
+      if (!migrating.has(slot)) return slot;
+      fallback ??= slot;
+    }
+  }
+  return fallback;
+}

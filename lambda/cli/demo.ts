@@ -1,0 +1,104 @@
+/**
+ * `npm run demo`: a real local cluster (3 shards x 1 replica, TLS + AUTH), a few sweeps shown as
+ * tables, including one right after the server closed every probe connection, and the cluster
+ * stopped at the end whatever happens (the cluster manager also stops it on Ctrl-C).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { loadConfig } from '../config.js';
+import { LocalClusterError } from '../errors.js';
+import { findServerBinary, startLocalCluster, type LocalCluster } from '../local/local-cluster.js';
+import { ClusterProber } from '../sweep.js';
+import { EXIT, runCommand, sleep } from './main.js';
+import { renderReport } from './table.js';
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** Installs redis-server with apt-get when we may (root, Debian-like); otherwise says how. */
+function ensureServer(): boolean {
+  try {
+    findServerBinary();
+    return true;
+  } catch (error) {
+    const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0;
+    if (!canInstall) {
+      process.stderr.write(`slotwatch: ${error instanceof Error ? error.message : String(error)}\n`);
+      return false;
+    }
+    say('redis-server is missing: installing it with apt-get (Debian package redis-server)…');
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    findServerBinary();
+    return true;
+  }
+}
+
+/** Closes every probe connection from the server side, as an idle timeout or restart would. */
+async function killProbeConnections(cluster: LocalCluster): Promise<number> {
+  let killed = 0;
+  for (const node of cluster.nodes) {
+    const admin = await cluster.connectAdmin(node.port);
+    try {
+      const clients = String(await admin.call('CLIENT', 'LIST'));
+      for (const line of clients.split('\n')) {
+        const id = /(?:^|\s)id=(\d+)/.exec(line)?.[1];
+        if (id && /\sname=slotwatch(\s|$)/.test(line)) {
+          await admin.call('CLIENT', 'KILL', 'ID', id);
+          killed++;
+        }
+      }
+    } finally {
+      admin.disconnect();
+    }
+  }
+  return killed;
+}
+
+async function demo(): Promise<number> {
+  if (!ensureServer()) return EXIT.failed;
+  say('Starting a local Redis Cluster: 3 shards x 1 replica, TLS on client and bus ports, AUTH token…');
+  const started = performance.now();
+  const cluster = await startLocalCluster({ shards: 3, replicas: 1, log: (line) => say(`  ${line}`) });
+  let ok = false;
+  try {
+    say(`Cluster ready in ${((performance.now() - started) / 1000).toFixed(1)} s, configuration endpoint ${cluster.settings.endpoint}.\n`);
+    const config = loadConfig({ env: { ...cluster.env(), PROBE_TIMEOUT_MS: '1000' }, defaultSink: 'none' });
+    const prober = new ClusterProber(config);
+    try {
+      const show = async (heading: string): Promise<boolean> => {
+        const report = await prober.sweep();
+        say(`${renderReport(report, heading)}\n`);
+        return report.ok;
+      };
+      await show('Sweep 1 (cold: connections are opened first, their set-up time is not in the latencies)');
+      await sleep(1000);
+      await show('Sweep 2 (warm: the same connections, as a warm Lambda keeps them)');
+      const killed = await killProbeConnections(cluster);
+      say(`The servers just closed all ${killed} probe connections (CLIENT KILL), like an idle timeout or a restart would.`);
+      ok = await show('Sweep 3 (stale connections are noticed and replaced: no false failure, reconnects counted)');
+    } finally {
+      prober.close();
+    }
+  } finally {
+    say('Stopping the local cluster…');
+    await cluster.stop();
+    say('Stopped; no server is left running.');
+  }
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+runCommand(async () => {
+  try {
+    return await demo();
+  } catch (error) {
+    if (error instanceof LocalClusterError) {
+      process.stderr.write(`slotwatch: ${error.message}\n`);
+      return EXIT.failed;
+    }
+    throw error;
+  }
+});

@@ -1,0 +1,67 @@
+/**
+ * `npm run --silent probe -- [--json] [--rounds N] [--interval-ms M]` (CONTRACT section 2):
+ * N sweeps over one set of warm connections, a table or one JSON line per round on stdout,
+ * exit 0 when the last round passed, 1 when it failed, 2 on a configuration error.
+ */
+import { loadConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { readLocalClusterSettings } from '../local/local-cluster.js';
+import { ClusterProber } from '../sweep.js';
+import { integerFlag, parseFlags } from './args.js';
+import { EXIT, runCommand, sleep } from './main.js';
+import { renderReport } from './table.js';
+
+async function probe(argv: readonly string[]): Promise<number> {
+  const { values, flags } = parseFlags(argv, {
+    json: { type: 'boolean' },
+    rounds: { type: 'string' },
+    'interval-ms': { type: 'string' },
+    local: { type: 'boolean' },
+    'local-dir': { type: 'string' },
+  });
+  const rounds = integerFlag(values, 'rounds', 1, 1, 1_000_000);
+  const intervalMs = integerFlag(values, 'interval-ms', 1000, 0, 3_600_000);
+  const localDir = typeof values['local-dir'] === 'string' ? values['local-dir'] : undefined;
+  const env = values.local === true || localDir ? { ...process.env, ...localEnv(localDir ?? DEFAULT_LOCAL_DIR) } : process.env;
+  const config = loadConfig({ env, flags, defaultSink: 'none' });
+  const json = values.json === true;
+
+  const prober = new ClusterProber(config);
+  let ok = false;
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const roundStart = performance.now();
+      const report = await prober.sweep({
+        onDeadline: (pending) => process.stderr.write(`slotwatch: round ${round} hit its deadline with ${pending} node(s) unfinished\n`),
+      });
+      ok = report.ok;
+      process.stdout.write(
+        json ? `${JSON.stringify(report)}\n` : `${renderReport(report, `round ${round}/${rounds} at ${report.startedAt}`)}\n\n`,
+      );
+      if (round < rounds) await sleep(Math.max(0, intervalMs - (performance.now() - roundStart)));
+    }
+  } finally {
+    prober.close();
+  }
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+const DEFAULT_LOCAL_DIR = '.slotwatch/local-cluster';
+
+/** `--local [--local-dir D]`: the settings `npm run cluster:up` wrote, as the variables they stand for. */
+function localEnv(dir: string): Record<string, string> {
+  let settings;
+  try {
+    settings = readLocalClusterSettings(dir);
+  } catch (cause) {
+    throw new ConfigError('--local', `--local: no local cluster settings in ${JSON.stringify(dir)}; start one with npm run cluster:up`, { cause });
+  }
+  return {
+    CLUSTER_ENDPOINT: settings.endpoint,
+    CLUSTER_TLS: 'true',
+    CLUSTER_TLS_CA_FILE: settings.caFile,
+    CLUSTER_AUTH_TOKEN: settings.token,
+  };
+}
+
+runCommand(() => probe(process.argv.slice(2)));

@@ -1,0 +1,82 @@
+/**
+ * Sends a command to whichever primary serves a slot, following the cluster's redirects the way
+ * a cluster client does: MOVED (the slot has a new owner: remember it), ASK (the slot is being
+ * migrated: ask the importing node once, after ASKING) and TRYAGAIN (keys split mid-migration).
+ */
+import type { NodeTarget } from './connect.js';
+import type { ConnectionPool } from './pool.js';
+
+export interface Redirect {
+  readonly kind: 'MOVED' | 'ASK';
+  readonly slot: number;
+  readonly target: NodeTarget;
+}
+
+/** Parses `MOVED 3999 10.0.0.1:6381` / `ASK 3999 host:6381`; an empty host means "the same host". */
+export function parseRedirect(message: string, currentHost: string): Redirect | undefined {
+  const match = /^(MOVED|ASK) (\d+) (\S*):(\d+)$/.exec(message.trim());
+  if (!match) return undefined;
+  const [, kind, slot, host, port] = match;
+  return {
+    kind: kind as Redirect['kind'],
+    slot: Number(slot),
+    target: { host: host ? host.replace(/^\[(.*)\]$/, '$1') : currentHost, port: Number(port) },
+  };
+}
+
+export interface RouteState {
+  /** Slot -> serving primary, seeded from the topology and corrected by MOVED replies. */
+  readonly owners: Map<number, NodeTarget>;
+  redirects: number;
+}
+
+export interface RouteOptions {
+  readonly maxRedirects: number;
+  /** Pause before retrying a TRYAGAIN reply. */
+  readonly tryAgainDelayMs: number;
+}
+
+export const ROUTE_DEFAULTS: RouteOptions = { maxRedirects: 5, tryAgainDelayMs: 20 };
+
+export class RoutingError extends Error {}
+
+export async function sendToSlot(
+  pool: ConnectionPool,
+  state: RouteState,
+  slot: number,
+  command: readonly [string, ...(string | number)[]],
+  options: RouteOptions = ROUTE_DEFAULTS,
+): Promise<unknown> {
+  let target = state.owners.get(slot);
+  if (!target) throw new RoutingError(`no primary serves slot ${slot}`);
+  let asking = false;
+  for (let attempt = 0; attempt <= options.maxRedirects; attempt++) {
+    try {
+      const current = target;
+      return await pool.exec(current, async (client) => {
+        if (!asking) return client.call(...command);
+        const replies = (await client.pipeline().call('ASKING').call(...command).exec()) ?? [];
+        const [askingReply, commandReply] = replies;
+        if (askingReply?.[0]) throw askingReply[0];
+        if (commandReply?.[0]) throw commandReply[0];
+        return commandReply?.[1];
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : '';
+      const redirect = parseRedirect(message, target.host);
+      if (redirect) {
+        state.redirects++;
+        target = redirect.target;
+        asking = redirect.kind === 'ASK';
+        if (redirect.kind === 'MOVED') state.owners.set(slot, redirect.target);
+        continue;
+      }
+      if (message.startsWith('TRYAGAIN')) {
+        await new Promise((resolve) => setTimeout(resolve, options.tryAgainDelayMs));
+        continue;
+      }
+      throw error;
+    }
+  }
+  throw new RoutingError(`slot ${slot}: still redirected after ${options.maxRedirects} hops`);
+}

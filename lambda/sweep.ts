@@ -1,0 +1,369 @@
+/**
+ * One sweep: read the topology, probe every node the cluster lists (all in parallel), run the
+ * cluster-wide checks, and return a report no later than the deadline, whatever the nodes do.
+ * A ClusterProber keeps its connections and the last topology between sweeps (a warm Lambda, or
+ * the CLI's rounds), and is the one piece the CLI, the Lambda handler and the tests share.
+ */
+import { randomBytes } from 'node:crypto';
+import { canaryKey, pickCanarySlot } from './cluster/canary-keys.js';
+import { describeError, type NodeTarget } from './cluster/connect.js';
+import { discoverTopology, type Discovery } from './cluster/discover.js';
+import { ConnectionPool, POOL_DEFAULTS, type PoolOptions } from './cluster/pool.js';
+import type { RouteState } from './cluster/routing.js';
+import { SLOT_COUNT } from './cluster/slots.js';
+import {
+  formatSlotRanges,
+  parseSlotMapDigest,
+  slotOwners,
+  type Topology,
+  type TopologyNode,
+} from './cluster/topology.js';
+import type { ProbeConfig } from './config.js';
+import { crossSlot } from './probes/cross-slot.js';
+import { PROBES_BY_ROLE } from './probes/index.js';
+import type { ProbeContext, ShardWrite, ShardWriteSignal } from './probes/types.js';
+import {
+  roundMs,
+  type ClusterStateCheck,
+  type CrossSlotCheck,
+  type NodeReport,
+  type ProbeName,
+  type ProbeResult,
+  type SlotMapCheck,
+  type SlotsCheck,
+  type SweepReport,
+} from './report.js';
+
+export type ProberConfig = Pick<
+  ProbeConfig,
+  'endpoint' | 'clusterName' | 'tls' | 'caPem' | 'username' | 'authToken' | 'timeoutMs' | 'deadlineMs'
+>;
+
+/** How a sweep reports progress to whoever runs it (logs go to stderr in the CLI). */
+export interface SweepHooks {
+  readonly onDeadline?: (pendingNodes: number) => void;
+}
+
+/** A node's probes as they complete; turned into a NodeReport when the sweep ends. */
+interface NodeState {
+  readonly node: TopologyNode;
+  readonly probes: Partial<Record<ProbeName, ProbeResult>>;
+  readonly expected: readonly ProbeName[];
+  connectMs: number | null;
+  clusterState?: string;
+  slotMapDigest?: string;
+  /** Set when the node could not be probed at all; fills every probe still missing. */
+  abandoned?: string;
+}
+
+export class ClusterProber {
+  readonly #config: ProberConfig;
+  readonly #pool: ConnectionPool;
+  #lastTopology: Topology | undefined;
+  #sweeps = 0;
+
+  constructor(config: ProberConfig, poolOptions: PoolOptions = POOL_DEFAULTS) {
+    this.#config = config;
+    this.#pool = new ConnectionPool(
+      {
+        tls: config.tls,
+        timeoutMs: config.timeoutMs,
+        ...(config.caPem && { caPem: config.caPem }),
+        ...(config.username && { username: config.username }),
+        ...(config.authToken && { token: config.authToken }),
+      },
+      poolOptions,
+    );
+  }
+
+  /** Closes every connection; the prober cannot sweep afterwards. */
+  close(): void {
+    this.#pool.close();
+  }
+
+  async sweep(hooks: SweepHooks = {}): Promise<SweepReport> {
+    const startedAt = new Date();
+    const start = performance.now();
+    const deadlineAt = start + this.#config.deadlineMs;
+    const sweepId = `${(this.#sweeps++).toString(36)}${randomBytes(3).toString('hex')}`;
+    this.#pool.beginSweep();
+    const reconnectsBefore = this.#pool.counters().reconnects;
+
+    let discovery: Discovery;
+    try {
+      discovery = await this.#discover(deadlineAt);
+    } catch (error) {
+      this.#pool.dropBusy();
+      return this.#unreachableReport(startedAt, start, describeError(error, this.#config.authToken));
+    }
+    this.#lastTopology = discovery.topology;
+    const { topology } = discovery;
+
+    const states = topology.nodes.map((node) => newNodeState(node));
+    const signals = new Map(topology.shards.map((shard) => [shard.id, newShardWriteSignal()]));
+    const canarySlots = canarySlotsByShard(topology);
+    const crossSlotResult: { value?: CrossSlotCheck } = {};
+    const work = Promise.all([
+      ...states.map((state) => this.#probeNode(state, sweepId, canarySlots, signals)),
+      this.#crossSlot(topology, canarySlots, sweepId).then((value) => (crossSlotResult.value = value)),
+    ]);
+
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      deadlineTimer = setTimeout(() => resolve('deadline'), Math.max(0, deadlineAt - performance.now()));
+    });
+    const outcome = await Promise.race([work.then(() => 'done' as const), deadline]);
+    clearTimeout(deadlineTimer);
+    if (outcome === 'deadline') {
+      hooks.onDeadline?.(states.filter((s) => !isComplete(s)).length);
+      this.#pool.dropBusy();
+    }
+    for (const signal of signals.values()) signal.reject('the sweep ended');
+
+    const majority = majorityDigest(states);
+    const nodes = states.map((state) => this.#nodeReport(state, majority));
+    const checks = {
+      crossSlot: crossSlotResult.value ?? {
+        ok: false as const,
+        latencyMs: null,
+        shards: canarySlots.size,
+        error: `crossSlot: deadline: not finished within ${this.#config.deadlineMs} ms`,
+      },
+      slots: slotsCheck(topology, nodes),
+      clusterState: clusterStateCheck(states),
+      slotMap: slotMapCheck(states, majority),
+    };
+    const ok = nodes.every((n) => n.ok) && Object.values(checks).every((c) => c.ok);
+    return {
+      cluster: this.#config.clusterName,
+      ok,
+      startedAt: startedAt.toISOString(),
+      durationMs: roundMs(performance.now() - start),
+      nodes,
+      checks,
+      topology: { source: topology.source, from: discovery.from, shards: topology.shards.length },
+      reconnects: this.#pool.counters().reconnects - reconnectsBefore,
+    };
+  }
+
+  async #discover(deadlineAt: number): Promise<Discovery> {
+    const known: NodeTarget[] = (this.#lastTopology?.nodes ?? [])
+      .filter((node) => node.host !== '')
+      .map((node) => ({ host: node.host, port: node.port }));
+    const discovery = discoverTopology(this.#pool, this.#config.endpoint, known, {
+      tls: this.#config.tls,
+      hedgeAfterMs: Math.min(250, this.#config.timeoutMs / 2),
+      fallbacks: 3,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error('deadline: the topology could not be read in time')),
+        Math.max(0, deadlineAt - performance.now()),
+      );
+    });
+    try {
+      return await Promise.race([discovery, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #probeNode(
+    state: NodeState,
+    sweepId: string,
+    canarySlots: ReadonlyMap<string, number>,
+    signals: ReadonlyMap<string, ShardWriteSignal>,
+  ): Promise<void> {
+    const { node } = state;
+    const signal = signals.get(node.shard) ?? newShardWriteSignal();
+    const slot = canarySlots.get(node.shard);
+    if (node.host === '') return abandon(state, signal, 'noaddr: the cluster knows no address for this node');
+    if (slot === undefined) return abandon(state, signal, 'no slot: this node\'s shard serves no slot to probe');
+    const target: NodeTarget = { host: node.host, port: node.port };
+
+    const connectStart = performance.now();
+    try {
+      const { reused } = await this.#pool.prepare(target);
+      state.connectMs = reused ? 0 : roundMs(performance.now() - connectStart);
+    } catch (error) {
+      return abandon(state, signal, describeError(error, this.#config.authToken));
+    }
+
+    const context: ProbeContext = {
+      node,
+      exec: (op, timeoutMs) => this.#pool.exec(target, op, timeoutMs),
+      canaryKey: canaryKey(slot, 'canary'),
+      sweepId,
+      timeoutMs: this.#config.timeoutMs,
+      shardWrite: signal,
+      ...(this.#config.authToken && { secret: this.#config.authToken }),
+    };
+    for (const [name, probe] of PROBES_BY_ROLE[node.role]) {
+      const result = await probe(context);
+      state.probes[name] = result;
+      // A connection that broke or timed out is gone: one timeout per dead node is enough.
+      if (!result.ok && !result.skipped && !this.#pool.isConnected(target)) {
+        return abandon(state, signal, `not attempted: ${result.error}`);
+      }
+    }
+    await this.#readView(state, target);
+  }
+
+  /** The node's own view of the cluster: cluster_state and its slot map. Not timed. */
+  async #readView(state: NodeState, target: NodeTarget): Promise<void> {
+    try {
+      const [info, slots] = await this.#pool.exec(target, async (client) => {
+        const replies = (await client.pipeline().call('CLUSTER', 'INFO').call('CLUSTER', 'SLOTS').exec()) ?? [];
+        return replies.map(([error, value]) => {
+          if (error) throw error;
+          return value;
+        });
+      });
+      state.clusterState = /cluster_state:(\w+)/.exec(String(info))?.[1] ?? 'unknown';
+      state.slotMapDigest = parseSlotMapDigest(slots);
+    } catch {
+      // The probes already say what is wrong with this node; the view is extra information.
+    }
+  }
+
+  #crossSlot(topology: Topology, canarySlots: ReadonlyMap<string, number>, sweepId: string): Promise<CrossSlotCheck> {
+    const owners = slotOwners(topology);
+    const byId = new Map(topology.nodes.map((node) => [node.id, node]));
+    const route: RouteState = { owners: new Map(), redirects: 0 };
+    for (const slot of canarySlots.values()) {
+      const owner = byId.get(owners[slot] ?? '');
+      if (owner && owner.host !== '') route.owners.set(slot, { host: owner.host, port: owner.port });
+    }
+    return crossSlot({
+      pool: this.#pool,
+      route,
+      slots: [...canarySlots.values()],
+      sweepId,
+      ...(this.#config.authToken && { secret: this.#config.authToken }),
+    });
+  }
+
+  #nodeReport(state: NodeState, majority?: string): NodeReport {
+    const reason = state.abandoned ?? `deadline: the sweep ended after ${this.#config.deadlineMs} ms before this probe finished`;
+    const probes: Partial<Record<ProbeName, ProbeResult>> = {};
+    for (const name of state.expected) {
+      probes[name] = state.probes[name] ?? { ok: false, latencyMs: null, error: reason };
+    }
+    const results = Object.values(probes);
+    return {
+      id: state.node.id,
+      address: state.node.address,
+      role: state.node.role,
+      shard: state.node.shard,
+      ok: results.every((r) => r.ok || r.skipped === true),
+      probes,
+      health: state.node.health,
+      connectMs: state.connectMs,
+      reconnects: this.#pool.reconnectsOf({ host: state.node.host, port: state.node.port }),
+      ...(state.clusterState !== undefined && { clusterState: state.clusterState }),
+      ...(state.slotMapDigest !== undefined && { slotMapAgrees: state.slotMapDigest === majority }),
+    };
+  }
+
+  #unreachableReport(startedAt: Date, start: number, cause: string): SweepReport {
+    const error = `topology: ${cause}`;
+    const nodes: NodeReport[] = (this.#lastTopology?.nodes ?? []).map((node) =>
+      this.#nodeReport({ ...newNodeState(node), abandoned: `not probed: ${error}` }),
+    );
+    return {
+      cluster: this.#config.clusterName,
+      ok: false,
+      startedAt: startedAt.toISOString(),
+      durationMs: roundMs(performance.now() - start),
+      nodes,
+      checks: {
+        crossSlot: { ok: false, latencyMs: null, shards: 0, error: `crossSlot: not run: ${error}` },
+        slots: { ok: false, covered: 0, uncovered: `0-${SLOT_COUNT - 1}` },
+        clusterState: { ok: false, failing: [] },
+        slotMap: { ok: false, disagreeing: [] },
+      },
+      topology: { source: null, from: null, shards: 0 },
+      reconnects: 0,
+      error,
+    };
+  }
+}
+
+function newNodeState(node: TopologyNode): NodeState {
+  return { node, probes: {}, expected: PROBES_BY_ROLE[node.role].map(([name]) => name), connectMs: null };
+}
+
+function isComplete(state: NodeState): boolean {
+  return state.abandoned !== undefined || state.expected.every((name) => state.probes[name] !== undefined);
+}
+
+function abandon(state: NodeState, signal: ShardWriteSignal, reason: string): void {
+  state.abandoned = reason;
+  if (state.node.role === 'primary') signal.reject(`the primary failed (${reason})`);
+}
+
+function newShardWriteSignal(): ShardWriteSignal {
+  let resolve: (write: ShardWrite) => void = () => undefined;
+  let reject: (reason: string) => void = () => undefined;
+  const written = new Promise<ShardWrite>((res, rej) => {
+    resolve = res;
+    reject = (reason) => rej(new Error(reason));
+  });
+  // Nobody may be waiting (a shard without replicas): the rejection must not go unhandled.
+  written.catch(() => undefined);
+  return { written, resolve, reject };
+}
+
+/** Shard id -> the slot its canary keys live in, for every shard that serves slots. */
+function canarySlotsByShard(topology: Topology): Map<string, number> {
+  const migrating = new Set(topology.migrations.map((m) => m.slot));
+  const result = new Map<string, number>();
+  for (const shard of topology.shards) {
+    const slot = pickCanarySlot(shard.slots, migrating);
+    if (slot !== undefined) result.set(shard.id, slot);
+  }
+  return result;
+}
+
+function slotsCheck(topology: Topology, nodes: readonly NodeReport[]): SlotsCheck {
+  const reachable = new Set(nodes.filter((n) => n.role === 'primary' && n.probes.ping?.ok).map((n) => n.id));
+  const owners = slotOwners(topology);
+  const uncovered: { start: number; end: number }[] = [];
+  let covered = 0;
+  owners.forEach((owner, slot) => {
+    if (owner !== undefined && reachable.has(owner)) {
+      covered++;
+      return;
+    }
+    const last = uncovered.at(-1);
+    if (last && last.end === slot - 1) last.end = slot;
+    else uncovered.push({ start: slot, end: slot });
+  });
+  return {
+    ok: covered === SLOT_COUNT,
+    covered,
+    ...(uncovered.length > 0 && { uncovered: formatSlotRanges(uncovered) }),
+  };
+}
+
+function clusterStateCheck(states: readonly NodeState[]): ClusterStateCheck {
+  const failing = states.filter((s) => s.clusterState !== undefined && s.clusterState !== 'ok').map((s) => s.node.address);
+  return { ok: failing.length === 0, failing };
+}
+
+function majorityDigest(states: readonly NodeState[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const { slotMapDigest } of states) {
+    if (slotMapDigest !== undefined) counts.set(slotMapDigest, (counts.get(slotMapDigest) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+}
+
+function slotMapCheck(states: readonly NodeState[], majority: string | undefined): SlotMapCheck {
+  const disagreeing = states
+    .filter((s) => s.slotMapDigest !== undefined && s.slotMapDigest !== majority)
+    .map((s) => s.node.address);
+  return { ok: disagreeing.length === 0, disagreeing };
+}
+

@@ -1,0 +1,122 @@
+/**
+ * Faults on a real local cluster (3 shards x 1 replica, node timeout 1 s): a paused replica, and a
+ * paused primary through promotion of its replica and its own return as a replica. Every sweep
+ * must end within its deadline, whatever the paused node does.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { SweepReport } from '../../lambda/report.js';
+import type { ClusterProber } from '../../lambda/sweep.js';
+import { TEST_TIMEOUTS, isAlive, portOf, proberFor, startTestCluster, waitFor } from '../support/cluster.js';
+
+const DEADLINE_MS = Number(TEST_TIMEOUTS.PROBE_DEADLINE_MS);
+/** What "within the deadline" allows for timers firing late on a loaded two-core machine. */
+const MARGIN_MS = 250;
+
+let cluster: LocalCluster;
+let prober: ClusterProber;
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  prober = proberFor(cluster);
+});
+
+afterAll(async () => {
+  prober?.close();
+  const pids = cluster?.nodes.map((node) => node.pid) ?? [];
+  await cluster?.stop();
+  expect(pids.filter(isAlive)).toEqual([]);
+});
+
+/** A sweep, checked against the deadline every time. */
+async function sweep(): Promise<SweepReport> {
+  const started = performance.now();
+  const report = await prober.sweep();
+  expect(performance.now() - started).toBeLessThan(DEADLINE_MS + MARGIN_MS);
+  expect(report.durationMs).toBeLessThan(DEADLINE_MS + MARGIN_MS);
+  return report;
+}
+
+const byPort = (report: SweepReport, port: number) => report.nodes.find((n) => portOf(n.address) === port);
+
+describe('a paused replica', () => {
+  it('is reported down, alone, within the deadline, and healthy again once resumed', async () => {
+    // Prepare
+    const healthy = await sweep();
+    expect(healthy.ok).toBe(true);
+    const replica = healthy.nodes.find((n) => n.role === 'replica');
+    const port = portOf(replica?.address ?? '');
+
+    // Act
+    cluster.pause(port);
+    let report: SweepReport;
+    try {
+      report = await sweep();
+    } finally {
+      cluster.resume(port);
+    }
+
+    // Assess
+    expect(report.ok).toBe(false);
+    expect(report.nodes.filter((n) => !n.ok).map((n) => n.address)).toEqual([replica?.address]);
+    const paused = byPort(report, port);
+    expect(paused?.probes.ping).toMatchObject({ ok: false, latencyMs: null, error: expect.stringMatching(/^timeout after 500 ms/) as unknown });
+    expect(paused?.probes.replication).toMatchObject({ ok: false, error: expect.stringMatching(/^not attempted: timeout/) as unknown });
+    expect(report.checks.crossSlot.ok).toBe(true);
+    expect(report.checks.slots).toEqual({ ok: true, covered: 16384 });
+
+    const recovered = await waitFor('the resumed replica to pass', async () => {
+      const next = await sweep();
+      return next.ok ? next : undefined;
+    });
+    expect(byPort(recovered, port)?.role).toBe('replica');
+  });
+});
+
+describe('a paused primary', () => {
+  it('fails rounds until its replica is promoted, then, resumed, shows up as a replica', async () => {
+    // Prepare: a primary that is not the configured endpoint, and its replica.
+    const healthy = await sweep();
+    expect(healthy.ok).toBe(true);
+    const seedPort = portOf(cluster.settings.endpoint);
+    const primary = healthy.nodes.find((n) => n.role === 'primary' && portOf(n.address) !== seedPort);
+    const replica = healthy.nodes.find((n) => n.role === 'replica' && n.shard === primary?.shard);
+    const primaryPort = portOf(primary?.address ?? '');
+    const replicaPort = portOf(replica?.address ?? '');
+
+    // Act: pause it until the cluster has promoted the replica.
+    cluster.pause(primaryPort);
+    let failing: SweepReport;
+    try {
+      failing = await sweep();
+      await waitFor('the replica to be promoted', async () => {
+        const next = await sweep();
+        expect(next.ok).toBe(false);
+        return byPort(next, replicaPort)?.role === 'primary' ? next : undefined;
+      });
+    } finally {
+      cluster.resume(primaryPort);
+    }
+
+    // Assess: while paused, the primary and its slots are down.
+    expect(failing.ok).toBe(false);
+    expect(byPort(failing, primaryPort)?.ok).toBe(false);
+    expect(byPort(failing, primaryPort)?.probes.ping).toMatchObject({ ok: false, error: expect.stringMatching(/^timeout/) as unknown });
+    expect(failing.checks.slots.ok).toBe(false);
+    expect(failing.checks.slots.covered).toBeLessThan(16384);
+
+    // Once resumed, it rejoins as a replica of its former replica, and sweeps pass again.
+    const recovered = await waitFor(
+      'the old primary to rejoin as a replica',
+      async () => {
+        const next = await sweep();
+        return next.ok && byPort(next, primaryPort)?.role === 'replica' ? next : undefined;
+      },
+      45_000,
+    );
+    expect(byPort(recovered, replicaPort)?.role).toBe('primary');
+    expect(byPort(recovered, primaryPort)?.shard).toBe(byPort(recovered, replicaPort)?.shard);
+    expect(recovered.nodes).toHaveLength(6);
+    expect(recovered.checks.slots).toEqual({ ok: true, covered: 16384 });
+  });
+});

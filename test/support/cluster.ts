@@ -1,0 +1,81 @@
+/** Helpers for integration tests: a real local cluster per test file, and the CLI as a subprocess. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../lambda/config.js';
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../lambda/local/local-cluster.js';
+import type { SweepReport } from '../../lambda/report.js';
+import { ClusterProber } from '../../lambda/sweep.js';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+/** Short timeouts keep fault tests quick; the deadline leaves room for one timeout per probe. */
+export const TEST_TIMEOUTS = { PROBE_TIMEOUT_MS: '500', PROBE_DEADLINE_MS: '4000' };
+
+export function startTestCluster(options: Partial<LocalClusterOptions> = {}): Promise<LocalCluster> {
+  return startLocalCluster({ shards: 3, replicas: 1, nodeTimeoutMs: 1000, ...options });
+}
+
+export function proberFor(cluster: LocalCluster, env: Record<string, string> = {}): ClusterProber {
+  return new ClusterProber(loadConfig({ env: { ...cluster.env(), ...TEST_TIMEOUTS, ...env }, defaultSink: 'none' }));
+}
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** Runs a CLI command (`probe`, `demo`, …) with exactly `env` (plus PATH and HOME). */
+export function runCli(command: string, args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TSX, `lambda/cli/${command}.ts`, ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+/** Parses `--json` output: one report per line, nothing else on stdout. */
+export function jsonReports(stdout: string): SweepReport[] {
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as SweepReport);
+}
+
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 200,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
