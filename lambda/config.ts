@@ -136,7 +136,11 @@ export function parseEndpoint({ value, origin }: Setting): Endpoint {
   const port = Number(match[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad('port between 1 and 65535');
   if (value.startsWith('[') && isIP(host) !== 6) throw bad('a valid IPv6 address in brackets');
-  if (!value.startsWith('[') && isIP(host) === 0 && !/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/.test(host)) {
+  if (
+    !value.startsWith('[') &&
+    isIP(host) === 0 &&
+    !/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/.test(host)
+  ) {
     throw bad('a valid DNS name or IP address');
   }
   return { host, port };
@@ -232,7 +236,11 @@ function parseToken(setting: Setting | undefined): Secret | undefined {
 
 function parseSecretArn(setting: Setting | undefined): string | undefined {
   if (setting === undefined) return undefined;
-  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(setting.value)) {
+  if (
+    !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(
+      setting.value,
+    )
+  ) {
     throw new ConfigError(
       setting.origin,
       `${setting.origin} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${quote(setting.value)}`,

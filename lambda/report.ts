@@ -43,7 +43,12 @@ export type CrossSlotCheck =
       /** Addition: MOVED/ASK redirects followed. */
       readonly redirects: number;
     }
-  | { readonly ok: false; readonly latencyMs: null; readonly shards: number; readonly error: string };
+  | {
+      readonly ok: false;
+      readonly latencyMs: null;
+      readonly shards: number;
+      readonly error: string;
+    };
 
 export interface SlotsCheck {
   readonly ok: boolean;

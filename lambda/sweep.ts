@@ -12,7 +12,13 @@ import { ConnectionPool, POOL_DEFAULTS, type PoolOptions } from './cluster/pool.
 import type { RouteState } from './cluster/routing.js';
 import { SLOT_COUNT } from './cluster/slots.js';
 import {
-  formatSlotRanges,
+  clusterStateCheck,
+  majorityDigest,
+  slotMapCheck,
+  slotsCheck,
+  type NodeView,
+} from './checks.js';
+import {
   parseSlotMapDigest,
   slotOwners,
   type Topology,
@@ -24,19 +30,23 @@ import { PROBES_BY_ROLE } from './probes/index.js';
 import type { ProbeContext, ShardWrite, ShardWriteSignal } from './probes/types.js';
 import {
   roundMs,
-  type ClusterStateCheck,
   type CrossSlotCheck,
   type NodeReport,
   type ProbeName,
   type ProbeResult,
-  type SlotMapCheck,
-  type SlotsCheck,
   type SweepReport,
 } from './report.js';
 
 export type ProberConfig = Pick<
   ProbeConfig,
-  'endpoint' | 'clusterName' | 'tls' | 'caPem' | 'username' | 'authToken' | 'timeoutMs' | 'deadlineMs'
+  | 'endpoint'
+  | 'clusterName'
+  | 'tls'
+  | 'caPem'
+  | 'username'
+  | 'authToken'
+  | 'timeoutMs'
+  | 'deadlineMs'
 >;
 
 /** How a sweep reports progress to whoever runs it (logs go to stderr in the CLI). */
@@ -94,7 +104,11 @@ export class ClusterProber {
       discovery = await this.#discover(deadlineAt);
     } catch (error) {
       this.#pool.dropBusy();
-      return this.#unreachableReport(startedAt, start, describeError(error, this.#config.authToken));
+      return this.#unreachableReport(
+        startedAt,
+        start,
+        describeError(error, this.#config.authToken),
+      );
     }
     this.#lastTopology = discovery.topology;
     const { topology } = discovery;
@@ -103,14 +117,35 @@ export class ClusterProber {
     const signals = new Map(topology.shards.map((shard) => [shard.id, newShardWriteSignal()]));
     const canarySlots = canarySlotsByShard(topology);
     const crossSlotResult: { value?: CrossSlotCheck } = {};
+    const signalOf = (state: NodeState): ShardWriteSignal =>
+      signals.get(state.node.shard) ?? newShardWriteSignal();
+    const connections = states.map((state) => this.#connect(state, canarySlots, signalOf(state)));
+    const connectPhase = settledOrAfter(
+      connections,
+      Math.min(CONNECT_GRACE_MS, this.#config.timeoutMs),
+    );
     const work = Promise.all([
-      ...states.map((state) => this.#probeNode(state, sweepId, canarySlots, signals)),
-      this.#crossSlot(topology, canarySlots, sweepId).then((value) => (crossSlotResult.value = value)),
+      ...states.map((state, i) =>
+        this.#probeNode(
+          state,
+          connections[i] ?? Promise.resolve(undefined),
+          connectPhase,
+          sweepId,
+          canarySlots.get(state.node.shard) ?? 0,
+          signalOf(state),
+        ),
+      ),
+      connectPhase
+        .then(() => this.#crossSlot(topology, sweepId))
+        .then((value) => (crossSlotResult.value = value)),
     ]);
 
     let deadlineTimer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
-      deadlineTimer = setTimeout(() => resolve('deadline'), Math.max(0, deadlineAt - performance.now()));
+      deadlineTimer = setTimeout(
+        () => resolve('deadline'),
+        Math.max(0, deadlineAt - performance.now()),
+      );
     });
     const outcome = await Promise.race([work.then(() => 'done' as const), deadline]);
     clearTimeout(deadlineTimer);
@@ -120,7 +155,8 @@ export class ClusterProber {
     }
     for (const signal of signals.values()) signal.reject('the sweep ended');
 
-    const majority = majorityDigest(states);
+    const views = states.map(nodeView);
+    const majority = majorityDigest(views);
     const nodes = states.map((state) => this.#nodeReport(state, majority));
     const checks = {
       crossSlot: crossSlotResult.value ?? {
@@ -130,8 +166,8 @@ export class ClusterProber {
         error: `crossSlot: deadline: not finished within ${this.#config.deadlineMs} ms`,
       },
       slots: slotsCheck(topology, nodes),
-      clusterState: clusterStateCheck(states),
-      slotMap: slotMapCheck(states, majority),
+      clusterState: clusterStateCheck(views),
+      slotMap: slotMapCheck(views, majority),
     };
     const ok = nodes.every((n) => n.ok) && Object.values(checks).every((c) => c.ok);
     return {
@@ -169,29 +205,43 @@ export class ClusterProber {
     }
   }
 
-  async #probeNode(
+  /** Dials the node (or finds its warm connection); undefined when it cannot be probed. */
+  async #connect(
     state: NodeState,
-    sweepId: string,
     canarySlots: ReadonlyMap<string, number>,
-    signals: ReadonlyMap<string, ShardWriteSignal>,
-  ): Promise<void> {
+    signal: ShardWriteSignal,
+  ): Promise<NodeTarget | undefined> {
     const { node } = state;
-    const signal = signals.get(node.shard) ?? newShardWriteSignal();
-    const slot = canarySlots.get(node.shard);
-    if (node.host === '') return abandon(state, signal, 'noaddr: the cluster knows no address for this node');
-    if (slot === undefined) return abandon(state, signal, 'no slot: this node\'s shard serves no slot to probe');
+    if (node.host === '')
+      return abandon(state, signal, 'noaddr: the cluster knows no address for this node');
+    if (!canarySlots.has(node.shard))
+      return abandon(state, signal, "no slot: this node's shard serves no slot to probe");
     const target: NodeTarget = { host: node.host, port: node.port };
-
     const connectStart = performance.now();
     try {
       const { reused } = await this.#pool.prepare(target);
       state.connectMs = reused ? 0 : roundMs(performance.now() - connectStart);
+      return target;
     } catch (error) {
       return abandon(state, signal, describeError(error, this.#config.authToken));
     }
+  }
 
+  async #probeNode(
+    state: NodeState,
+    connected: Promise<NodeTarget | undefined>,
+    connectPhase: Promise<void>,
+    sweepId: string,
+    slot: number,
+    signal: ShardWriteSignal,
+  ): Promise<void> {
+    const target = await connected;
+    if (target === undefined) return;
+    // Probes start once the other nodes' TLS handshakes are done (or the grace ran out), so
+    // that handshake CPU work does not end up inside anyone's latency.
+    await connectPhase;
     const context: ProbeContext = {
-      node,
+      node: state.node,
       exec: (op, timeoutMs) => this.#pool.exec(target, op, timeoutMs),
       canaryKey: canaryKey(slot, 'canary'),
       sweepId,
@@ -199,7 +249,7 @@ export class ClusterProber {
       shardWrite: signal,
       ...(this.#config.authToken && { secret: this.#config.authToken }),
     };
-    for (const [name, probe] of PROBES_BY_ROLE[node.role]) {
+    for (const [name, probe] of PROBES_BY_ROLE[state.node.role]) {
       const result = await probe(context);
       state.probes[name] = result;
       // A connection that broke or timed out is gone: one timeout per dead node is enough.
@@ -214,7 +264,8 @@ export class ClusterProber {
   async #readView(state: NodeState, target: NodeTarget): Promise<void> {
     try {
       const [info, slots] = await this.#pool.exec(target, async (client) => {
-        const replies = (await client.pipeline().call('CLUSTER', 'INFO').call('CLUSTER', 'SLOTS').exec()) ?? [];
+        const replies =
+          (await client.pipeline().call('CLUSTER', 'INFO').call('CLUSTER', 'SLOTS').exec()) ?? [];
         return replies.map(([error, value]) => {
           if (error) throw error;
           return value;
@@ -227,25 +278,37 @@ export class ClusterProber {
     }
   }
 
-  #crossSlot(topology: Topology, canarySlots: ReadonlyMap<string, number>, sweepId: string): Promise<CrossSlotCheck> {
+  /**
+   * The cross-slot keys live in each shard's lowest slot, where resharding tools start moving
+   * slots: while the node probes' canaries stay put, this check meets MOVED and ASK as a real
+   * client would, and must follow them.
+   */
+  #crossSlot(topology: Topology, sweepId: string): Promise<CrossSlotCheck> {
     const owners = slotOwners(topology);
     const byId = new Map(topology.nodes.map((node) => [node.id, node]));
     const route: RouteState = { owners: new Map(), redirects: 0 };
-    for (const slot of canarySlots.values()) {
+    const slots: number[] = [];
+    for (const shard of topology.shards) {
+      const slot = Math.min(...shard.slots.map((range) => range.start));
       const owner = byId.get(owners[slot] ?? '');
-      if (owner && owner.host !== '') route.owners.set(slot, { host: owner.host, port: owner.port });
+      if (!Number.isFinite(slot)) continue;
+      slots.push(slot);
+      if (owner && owner.host !== '')
+        route.owners.set(slot, { host: owner.host, port: owner.port });
     }
     return crossSlot({
       pool: this.#pool,
       route,
-      slots: [...canarySlots.values()],
+      slots,
       sweepId,
       ...(this.#config.authToken && { secret: this.#config.authToken }),
     });
   }
 
   #nodeReport(state: NodeState, majority?: string): NodeReport {
-    const reason = state.abandoned ?? `deadline: the sweep ended after ${this.#config.deadlineMs} ms before this probe finished`;
+    const reason =
+      state.abandoned ??
+      `deadline: the sweep ended after ${this.#config.deadlineMs} ms before this probe finished`;
     const probes: Partial<Record<ProbeName, ProbeResult>> = {};
     for (const name of state.expected) {
       probes[name] = state.probes[name] ?? { ok: false, latencyMs: null, error: reason };
@@ -290,15 +353,44 @@ export class ClusterProber {
   }
 }
 
+/** How long the probes wait for slow handshakes before they start without them. */
+const CONNECT_GRACE_MS = 250;
+
+/** Resolves when every promise has settled, or after `ms`, whichever comes first. */
+function settledOrAfter(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  const settled = Promise.allSettled(promises).then(() => undefined);
+  return Promise.race([settled, grace]).finally(() => clearTimeout(timer));
+}
+
+function nodeView(state: NodeState): NodeView {
+  return {
+    address: state.node.address,
+    ...(state.clusterState !== undefined && { clusterState: state.clusterState }),
+    ...(state.slotMapDigest !== undefined && { slotMapDigest: state.slotMapDigest }),
+  };
+}
+
 function newNodeState(node: TopologyNode): NodeState {
-  return { node, probes: {}, expected: PROBES_BY_ROLE[node.role].map(([name]) => name), connectMs: null };
+  return {
+    node,
+    probes: {},
+    expected: PROBES_BY_ROLE[node.role].map(([name]) => name),
+    connectMs: null,
+  };
 }
 
 function isComplete(state: NodeState): boolean {
-  return state.abandoned !== undefined || state.expected.every((name) => state.probes[name] !== undefined);
+  return (
+    state.abandoned !== undefined ||
+    state.expected.every((name) => state.probes[name] !== undefined)
+  );
 }
 
-function abandon(state: NodeState, signal: ShardWriteSignal, reason: string): void {
+function abandon(state: NodeState, signal: ShardWriteSignal, reason: string): undefined {
   state.abandoned = reason;
   if (state.node.role === 'primary') signal.reject(`the primary failed (${reason})`);
 }
@@ -325,45 +417,3 @@ function canarySlotsByShard(topology: Topology): Map<string, number> {
   }
   return result;
 }
-
-function slotsCheck(topology: Topology, nodes: readonly NodeReport[]): SlotsCheck {
-  const reachable = new Set(nodes.filter((n) => n.role === 'primary' && n.probes.ping?.ok).map((n) => n.id));
-  const owners = slotOwners(topology);
-  const uncovered: { start: number; end: number }[] = [];
-  let covered = 0;
-  owners.forEach((owner, slot) => {
-    if (owner !== undefined && reachable.has(owner)) {
-      covered++;
-      return;
-    }
-    const last = uncovered.at(-1);
-    if (last && last.end === slot - 1) last.end = slot;
-    else uncovered.push({ start: slot, end: slot });
-  });
-  return {
-    ok: covered === SLOT_COUNT,
-    covered,
-    ...(uncovered.length > 0 && { uncovered: formatSlotRanges(uncovered) }),
-  };
-}
-
-function clusterStateCheck(states: readonly NodeState[]): ClusterStateCheck {
-  const failing = states.filter((s) => s.clusterState !== undefined && s.clusterState !== 'ok').map((s) => s.node.address);
-  return { ok: failing.length === 0, failing };
-}
-
-function majorityDigest(states: readonly NodeState[]): string | undefined {
-  const counts = new Map<string, number>();
-  for (const { slotMapDigest } of states) {
-    if (slotMapDigest !== undefined) counts.set(slotMapDigest, (counts.get(slotMapDigest) ?? 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
-}
-
-function slotMapCheck(states: readonly NodeState[], majority: string | undefined): SlotMapCheck {
-  const disagreeing = states
-    .filter((s) => s.slotMapDigest !== undefined && s.slotMapDigest !== majority)
-    .map((s) => s.node.address);
-  return { ok: disagreeing.length === 0, disagreeing };
-}
-

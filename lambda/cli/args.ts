@@ -29,9 +29,14 @@ export function parseFlags(
 ): { values: Record<string, string | boolean | undefined>; flags: ConfigSources['flags'] } {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { ...SETTING_OPTIONS, ...options }, strict: true, allowPositionals: false });
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...SETTING_OPTIONS, ...options },
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     const flag = /'(-[^']*)'/.exec(message)?.[1] ?? 'arguments';
     throw new ConfigError(flag, `bad command line: ${message}`);
   }
@@ -54,8 +59,16 @@ export function integerFlag(
 ): number {
   const raw = values[flag];
   if (raw === undefined) return fallback;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
-    throw new ConfigError(`--${flag}`, `--${flag} must be a whole number between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  if (
+    typeof raw !== 'string' ||
+    !/^\d+$/.test(raw.trim()) ||
+    Number(raw) < min ||
+    Number(raw) > max
+  ) {
+    throw new ConfigError(
+      `--${flag}`,
+      `--${flag} must be a whole number between ${min} and ${max}, got ${JSON.stringify(raw)}`,
+    );
   }
   return Number(raw);
 }

@@ -23,7 +23,9 @@ function ensureServer(): boolean {
   } catch (error) {
     const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0;
     if (!canInstall) {
-      process.stderr.write(`slotwatch: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `slotwatch: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       return false;
     }
     say('redis-server is missing: installing it with apt-get (Debian package redis-server)…');
@@ -60,13 +62,23 @@ async function killProbeConnections(cluster: LocalCluster): Promise<number> {
 
 async function demo(): Promise<number> {
   if (!ensureServer()) return EXIT.failed;
-  say('Starting a local Redis Cluster: 3 shards x 1 replica, TLS on client and bus ports, AUTH token…');
+  say(
+    'Starting a local Redis Cluster: 3 shards x 1 replica, TLS on client and bus ports, AUTH token…',
+  );
   const started = performance.now();
-  const cluster = await startLocalCluster({ shards: 3, replicas: 1, log: (line) => say(`  ${line}`) });
-  let ok = false;
+  const cluster = await startLocalCluster({
+    shards: 3,
+    replicas: 1,
+    log: (line) => say(`  ${line}`),
+  });
   try {
-    say(`Cluster ready in ${((performance.now() - started) / 1000).toFixed(1)} s, configuration endpoint ${cluster.settings.endpoint}.\n`);
-    const config = loadConfig({ env: { ...cluster.env(), PROBE_TIMEOUT_MS: '1000' }, defaultSink: 'none' });
+    say(
+      `Cluster ready in ${((performance.now() - started) / 1000).toFixed(1)} s, configuration endpoint ${cluster.settings.endpoint}.\n`,
+    );
+    const config = loadConfig({
+      env: { ...cluster.env(), PROBE_TIMEOUT_MS: '1000' },
+      defaultSink: 'none',
+    });
     const prober = new ClusterProber(config);
     try {
       const show = async (heading: string): Promise<boolean> => {
@@ -74,12 +86,19 @@ async function demo(): Promise<number> {
         say(`${renderReport(report, heading)}\n`);
         return report.ok;
       };
-      await show('Sweep 1 (cold: connections are opened first, their set-up time is not in the latencies)');
+      await show(
+        'Sweep 1 (cold: connections are opened first, their set-up time is not in the latencies)',
+      );
       await sleep(1000);
       await show('Sweep 2 (warm: the same connections, as a warm Lambda keeps them)');
       const killed = await killProbeConnections(cluster);
-      say(`The servers just closed all ${killed} probe connections (CLIENT KILL), like an idle timeout or a restart would.`);
-      ok = await show('Sweep 3 (stale connections are noticed and replaced: no false failure, reconnects counted)');
+      say(
+        `The servers just closed all ${killed} probe connections (CLIENT KILL), like an idle timeout or a restart would.`,
+      );
+      const ok = await show(
+        'Sweep 3 (stale connections are noticed and replaced: no false failure, reconnects counted)',
+      );
+      return ok ? EXIT.ok : EXIT.failed;
     } finally {
       prober.close();
     }
@@ -88,7 +107,6 @@ async function demo(): Promise<number> {
     await cluster.stop();
     say('Stopped; no server is left running.');
   }
-  return ok ? EXIT.ok : EXIT.failed;
 }
 
 runCommand(async () => {

@@ -18,11 +18,13 @@ export function runCommand(command: () => Promise<number>): void {
         process.exitCode = EXIT.config;
         return;
       }
-      const message = error instanceof SlotwatchError || error instanceof Error ? error.message : String(error);
+      const message =
+        error instanceof SlotwatchError || error instanceof Error ? error.message : String(error);
       process.stderr.write(`slotwatch: ${message}\n`);
       process.exitCode = EXIT.failed;
     },
   );
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

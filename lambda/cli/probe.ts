@@ -22,7 +22,10 @@ async function probe(argv: readonly string[]): Promise<number> {
   const rounds = integerFlag(values, 'rounds', 1, 1, 1_000_000);
   const intervalMs = integerFlag(values, 'interval-ms', 1000, 0, 3_600_000);
   const localDir = typeof values['local-dir'] === 'string' ? values['local-dir'] : undefined;
-  const env = values.local === true || localDir ? { ...process.env, ...localEnv(localDir ?? DEFAULT_LOCAL_DIR) } : process.env;
+  const env =
+    values.local === true || localDir
+      ? { ...process.env, ...localEnv(localDir ?? DEFAULT_LOCAL_DIR) }
+      : process.env;
   const config = loadConfig({ env, flags, defaultSink: 'none' });
   const json = values.json === true;
 
@@ -32,11 +35,16 @@ async function probe(argv: readonly string[]): Promise<number> {
     for (let round = 1; round <= rounds; round++) {
       const roundStart = performance.now();
       const report = await prober.sweep({
-        onDeadline: (pending) => process.stderr.write(`slotwatch: round ${round} hit its deadline with ${pending} node(s) unfinished\n`),
+        onDeadline: (pending) =>
+          process.stderr.write(
+            `slotwatch: round ${round} hit its deadline with ${pending} node(s) unfinished\n`,
+          ),
       });
       ok = report.ok;
       process.stdout.write(
-        json ? `${JSON.stringify(report)}\n` : `${renderReport(report, `round ${round}/${rounds} at ${report.startedAt}`)}\n\n`,
+        json
+          ? `${JSON.stringify(report)}\n`
+          : `${renderReport(report, `round ${round}/${rounds} at ${report.startedAt}`)}\n\n`,
       );
       if (round < rounds) await sleep(Math.max(0, intervalMs - (performance.now() - roundStart)));
     }
@@ -54,7 +62,11 @@ function localEnv(dir: string): Record<string, string> {
   try {
     settings = readLocalClusterSettings(dir);
   } catch (cause) {
-    throw new ConfigError('--local', `--local: no local cluster settings in ${JSON.stringify(dir)}; start one with npm run cluster:up`, { cause });
+    throw new ConfigError(
+      '--local',
+      `--local: no local cluster settings in ${JSON.stringify(dir)}; start one with npm run cluster:up`,
+      { cause },
+    );
   }
   return {
     CLUSTER_ENDPOINT: settings.endpoint,

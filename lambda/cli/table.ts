@@ -3,7 +3,12 @@ import type { NodeReport, ProbeResult, SweepReport } from '../report.js';
 
 const COLUMNS = ['ping', 'read', 'pipeline', 'write', 'replication'] as const;
 
-function cell(result: ProbeResult | undefined, footnotes: string[], node: NodeReport, probe: string): string {
+function cell(
+  result: ProbeResult | undefined,
+  footnotes: string[],
+  node: NodeReport,
+  probe: string,
+): string {
   if (result === undefined) return '-';
   if (result.ok) return `${result.latencyMs.toFixed(2)}ms`;
   footnotes.push(`${node.address} ${probe}: ${result.error}`);
@@ -11,13 +16,25 @@ function cell(result: ProbeResult | undefined, footnotes: string[], node: NodeRe
 }
 
 function pad(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return rows.map((row) => row.map((text, column) => text.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((text, column) => text.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 export function renderReport(report: SweepReport, heading?: string): string {
   const footnotes: string[] = [];
-  const header = ['NODE', 'ROLE', 'SHARD', 'OK', ...COLUMNS.map((c) => (c === 'replication' ? 'REPL' : c.toUpperCase()))];
+  const header = [
+    'NODE',
+    'ROLE',
+    'SHARD',
+    'OK',
+    ...COLUMNS.map((c) => (c === 'replication' ? 'REPL' : c.toUpperCase())),
+  ];
   const rows = report.nodes.map((node) => [
     node.address,
     node.role,

@@ -57,7 +57,10 @@ export function tlsOptions(settings: ConnectionSettings, host: string): Connecti
  * slots, CLIENT SETNAME so operators can tell probe connections apart). Resolves only when the
  * connection can serve commands; on any failure the client is disconnected before rejecting.
  */
-export async function openConnection(settings: ConnectionSettings, target: NodeTarget): Promise<Redis> {
+export async function openConnection(
+  settings: ConnectionSettings,
+  target: NodeTarget,
+): Promise<Redis> {
   const client = new Redis({
     host: target.host,
     port: target.port,
@@ -139,7 +142,9 @@ const MAX_CAUSE_LENGTH = 160;
 export function describeError(error: unknown, secret?: Secret): string {
   const text = causeOf(error);
   const scrubbed = secret ? secret.scrub(text) : text;
-  return scrubbed.length > MAX_CAUSE_LENGTH ? `${scrubbed.slice(0, MAX_CAUSE_LENGTH - 1)}…` : scrubbed;
+  return scrubbed.length > MAX_CAUSE_LENGTH
+    ? `${scrubbed.slice(0, MAX_CAUSE_LENGTH - 1)}…`
+    : scrubbed;
 }
 
 function causeOf(error: unknown): string {
@@ -154,7 +159,8 @@ function causeOf(error: unknown): string {
   }
   if (/^NOPERM\b/.test(message)) return `acl: ${message}`;
   if (/^Connection is closed|^Stream isn't writeable/i.test(message)) return 'closed by server';
-  if (/cluster support disabled/i.test(message)) return 'not a cluster: cluster mode is disabled on this node';
+  if (/cluster support disabled/i.test(message))
+    return 'not a cluster: cluster mode is disabled on this node';
   return message;
 }
 
@@ -164,7 +170,9 @@ export function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   if (code && (NETWORK_CAUSES[code] !== undefined || TLS_CODES.has(code))) return true;
-  return /^Connection is closed|^Stream isn't writeable|^read ECONNRESET|socket hang up/i.test(error.message);
+  return /^Connection is closed|^Stream isn't writeable|^read ECONNRESET|socket hang up/i.test(
+    error.message,
+  );
 }
 
 /** A stale connection is one the server closed while we were not looking: worth one redial. */

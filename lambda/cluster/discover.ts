@@ -24,13 +24,18 @@ export interface DiscoverOptions {
 
 export class DiscoveryError extends Error {}
 
-export async function readTopology(pool: ConnectionPool, target: NodeTarget, tls: boolean): Promise<Topology> {
+export async function readTopology(
+  pool: ConnectionPool,
+  target: NodeTarget,
+  tls: boolean,
+): Promise<Topology> {
   return pool.exec(target, async (client) => {
     try {
       return parseClusterShards(await client.call('CLUSTER', 'SHARDS'), { tls });
     } catch (error) {
       // Redis before 7.0 does not know CLUSTER SHARDS.
-      if (!(error instanceof Error) || !/unknown subcommand|unknown command/i.test(error.message)) throw error;
+      if (!(error instanceof Error) || !/unknown subcommand|unknown command/i.test(error.message))
+        throw error;
       return parseClusterNodes(String(await client.call('CLUSTER', 'NODES')), { tls });
     }
   });
@@ -66,7 +71,9 @@ export async function discoverTopology(
     return await Promise.any([seedAnswer, fallbackAnswers]);
   } catch (error) {
     const causes = error instanceof AggregateError ? error.errors : [error];
-    throw new DiscoveryError('no node answered CLUSTER SHARDS / CLUSTER NODES', { cause: causes[0] });
+    throw new DiscoveryError('no node answered CLUSTER SHARDS / CLUSTER NODES', {
+      cause: causes[0],
+    });
   } finally {
     clearTimeout(hedge);
   }

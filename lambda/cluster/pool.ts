@@ -94,7 +94,11 @@ export class ConnectionPool {
    * Runs `op` on the connection to `target`, bounded by the probe timeout (or `timeoutMs`). `op` may
    * run twice (see the class comment), so it must be safe to repeat and should time itself.
    */
-  async exec<T>(target: NodeTarget, op: (client: Redis) => Promise<T>, timeoutMs?: number): Promise<T> {
+  async exec<T>(
+    target: NodeTarget,
+    op: (client: Redis) => Promise<T>,
+    timeoutMs?: number,
+  ): Promise<T> {
     const entry = await this.#acquire(target);
     const carriedOver = entry.generation < this.#generation;
     try {
@@ -119,7 +123,11 @@ export class ConnectionPool {
   async #run<T>(entry: Entry, op: (client: Redis) => Promise<T>, timeoutMs?: number): Promise<T> {
     entry.inflight++;
     try {
-      const value = await withTimeout(op(entry.client), timeoutMs ?? this.#settings.timeoutMs, 'reply');
+      const value = await withTimeout(
+        op(entry.client),
+        timeoutMs ?? this.#settings.timeoutMs,
+        'reply',
+      );
       entry.generation = this.#generation;
       entry.lastUsedAt = Date.now();
       return value;
@@ -156,7 +164,13 @@ export class ConnectionPool {
       client.disconnect();
       throw new Error('connection pool is closed');
     }
-    const entry: Entry = { key, client, generation: this.#generation, lastUsedAt: Date.now(), inflight: 0 };
+    const entry: Entry = {
+      key,
+      client,
+      generation: this.#generation,
+      lastUsedAt: Date.now(),
+      inflight: 0,
+    };
     this.#entries.set(key, entry);
     return entry;
   }

@@ -32,11 +32,21 @@ export interface RouteState {
 
 export interface RouteOptions {
   readonly maxRedirects: number;
+  /** TRYAGAIN replies retried before giving up (the caller may then split the command). */
+  readonly maxTryAgain: number;
   /** Pause before retrying a TRYAGAIN reply. */
   readonly tryAgainDelayMs: number;
 }
 
-export const ROUTE_DEFAULTS: RouteOptions = { maxRedirects: 5, tryAgainDelayMs: 20 };
+export const ROUTE_DEFAULTS: RouteOptions = {
+  maxRedirects: 5,
+  maxTryAgain: 2,
+  tryAgainDelayMs: 20,
+};
+
+/** A multi-key command met keys split between two nodes mid-migration. */
+export const isTryAgain = (error: unknown): boolean =>
+  error instanceof Error && error.message.startsWith('TRYAGAIN');
 
 export class RoutingError extends Error {}
 
@@ -50,12 +60,18 @@ export async function sendToSlot(
   let target = state.owners.get(slot);
   if (!target) throw new RoutingError(`no primary serves slot ${slot}`);
   let asking = false;
-  for (let attempt = 0; attempt <= options.maxRedirects; attempt++) {
+  let tryAgain = 0;
+  for (let attempt = 0; attempt <= options.maxRedirects + options.maxTryAgain; attempt++) {
     try {
       const current = target;
       return await pool.exec(current, async (client) => {
         if (!asking) return client.call(...command);
-        const replies = (await client.pipeline().call('ASKING').call(...command).exec()) ?? [];
+        const replies =
+          (await client
+            .pipeline()
+            .call('ASKING')
+            .call(...command)
+            .exec()) ?? [];
         const [askingReply, commandReply] = replies;
         if (askingReply?.[0]) throw askingReply[0];
         if (commandReply?.[0]) throw commandReply[0];
@@ -71,7 +87,7 @@ export async function sendToSlot(
         if (redirect.kind === 'MOVED') state.owners.set(slot, redirect.target);
         continue;
       }
-      if (message.startsWith('TRYAGAIN')) {
+      if (isTryAgain(error) && tryAgain++ < options.maxTryAgain) {
         await new Promise((resolve) => setTimeout(resolve, options.tryAgainDelayMs));
         continue;
       }

@@ -3,12 +3,14 @@
  * a multi-key command whose keys live in different slots (CROSSSLOT), so, like redis-go-cluster's
  * MSET/MGET, the keys are split by slot, each slot's share is sent to the primary serving it (all
  * slots in parallel, following MOVED and ASK), and the replies are put back in key order and
- * compared with what was written.
+ * compared with what was written. While a slot is mid-migration, Redis answers a multi-key
+ * command whose keys are split between the two nodes with TRYAGAIN for as long as the slot is in
+ * flux; after a short retry the slot's share is sent key by key, each key following its own ASK.
  */
 import { CANARY_TTL_MS, canaryKey, canaryValue } from '../cluster/canary-keys.js';
 import { describeError } from '../cluster/connect.js';
 import { keySlot } from '../cluster/slots.js';
-import { sendToSlot, type RouteState } from '../cluster/routing.js';
+import { isTryAgain, sendToSlot, type RouteState } from '../cluster/routing.js';
 import type { ConnectionPool } from '../cluster/pool.js';
 import type { Secret } from '../secret.js';
 import { roundMs, type CrossSlotCheck } from '../report.js';
@@ -37,6 +39,27 @@ export interface CrossSlotInput {
   readonly secret?: Secret;
 }
 
+/** One slot's share of the command; a failure says which slot and which node it was sent to. */
+async function onSlot(
+  input: CrossSlotInput,
+  slot: number,
+  command: readonly [string, ...(string | number)[]],
+): Promise<unknown> {
+  try {
+    return await sendToSlot(input.pool, input.route, slot, command);
+  } catch (error) {
+    const target = input.route.owners.get(slot);
+    const where = target ? ` at ${target.host}:${target.port}` : '';
+    throw new SlotFailure(`slot ${slot}${where}: ${describeError(error, input.secret)}`, {
+      cause: error,
+    });
+  }
+}
+
+class SlotFailure extends Error {
+  declare readonly cause: unknown;
+}
+
 /** Groups keys by slot, keeping each key's position so replies can be put back in order. */
 export function groupBySlot(keys: readonly string[]): Map<number, number[]> {
   const groups = new Map<number, number[]>();
@@ -47,30 +70,55 @@ export function groupBySlot(keys: readonly string[]): Map<number, number[]> {
   return groups;
 }
 
-export async function crossSlotMset(input: CrossSlotInput, keys: readonly string[], values: readonly string[]): Promise<void> {
+export async function crossSlotMset(
+  input: CrossSlotInput,
+  keys: readonly string[],
+  values: readonly string[],
+): Promise<void> {
   await Promise.all(
     [...groupBySlot(keys)].map(async ([slot, indexes]) => {
       const slotKeys = indexes.map((i) => keys[i] ?? '');
       const slotValues = indexes.map((i) => values[i] ?? '');
-      await sendToSlot(input.pool, input.route, slot, [
-        'EVAL',
-        MSET_WITH_TTL,
-        slotKeys.length,
-        ...slotKeys,
-        ...slotValues,
-        CANARY_TTL_MS,
-      ]);
+      try {
+        await onSlot(input, slot, [
+          'EVAL',
+          MSET_WITH_TTL,
+          slotKeys.length,
+          ...slotKeys,
+          ...slotValues,
+          CANARY_TTL_MS,
+        ]);
+      } catch (error) {
+        if (!(error instanceof SlotFailure && isTryAgain(error.cause))) throw error;
+        await Promise.all(
+          slotKeys.map((key, i) =>
+            onSlot(input, slot, ['SET', key, slotValues[i] ?? '', 'PX', CANARY_TTL_MS]),
+          ),
+        );
+      }
     }),
   );
 }
 
-export async function crossSlotMget(input: CrossSlotInput, keys: readonly string[]): Promise<(string | null)[]> {
+export async function crossSlotMget(
+  input: CrossSlotInput,
+  keys: readonly string[],
+): Promise<(string | null)[]> {
   const result = new Array<string | null>(keys.length).fill(null);
   await Promise.all(
     [...groupBySlot(keys)].map(async ([slot, indexes]) => {
-      const reply = await sendToSlot(input.pool, input.route, slot, ['MGET', ...indexes.map((i) => keys[i] ?? '')]);
+      const slotKeys = indexes.map((i) => keys[i] ?? '');
+      let reply: unknown;
+      try {
+        reply = await onSlot(input, slot, ['MGET', ...slotKeys]);
+      } catch (error) {
+        if (!(error instanceof SlotFailure && isTryAgain(error.cause))) throw error;
+        reply = await Promise.all(slotKeys.map((key) => onSlot(input, slot, ['GET', key])));
+      }
       if (!Array.isArray(reply) || reply.length !== indexes.length) {
-        throw new Error(`MGET for slot ${slot} returned ${Array.isArray(reply) ? reply.length : 'no'} values for ${indexes.length} keys`);
+        throw new Error(
+          `MGET for slot ${slot} returned ${Array.isArray(reply) ? reply.length : 'no'} values for ${indexes.length} keys`,
+        );
       }
       indexes.forEach((position, i) => {
         const value: unknown = reply[i];
@@ -95,7 +143,10 @@ export async function crossSlot(input: CrossSlotInput): Promise<CrossSlotCheck> 
     const read = await crossSlotMget(input, keys);
     const latencyMs = performance.now() - start;
     const wrong = read.findIndex((value, i) => value !== values[i]);
-    if (wrong !== -1) throw new Error(`key ${keys[wrong]} read back ${JSON.stringify(read[wrong])}, expected the value just written`);
+    if (wrong !== -1)
+      throw new Error(
+        `key ${keys[wrong]} read back ${JSON.stringify(read[wrong])}, expected the value just written`,
+      );
     return {
       ok: true,
       latencyMs: roundMs(latencyMs),
@@ -104,6 +155,11 @@ export async function crossSlot(input: CrossSlotInput): Promise<CrossSlotCheck> 
       redirects: input.route.redirects - redirectsBefore,
     };
   } catch (error) {
-    return { ok: false, latencyMs: null, shards, error: `crossSlot: ${describeError(error, input.secret)}` };
+    return {
+      ok: false,
+      latencyMs: null,
+      shards,
+      error: `crossSlot: ${describeError(error, input.secret)}`,
+    };
   }
 }

@@ -10,15 +10,17 @@ import { CheckFailed, expect, failed, passed, timed, type Probe } from './types.
 export const pipeline: Probe = async (context) => {
   const nonce = randomBytes(6).toString('hex');
   try {
-    const { value: replies, latencyMs } = await timed(context, async (client) =>
-      (await client
-        .pipeline()
-        .ping()
-        .echo(nonce)
-        .get(context.canaryKey)
-        .pttl(context.canaryKey)
-        .exists(context.canaryKey)
-        .exec()) ?? [],
+    const { value: replies, latencyMs } = await timed(
+      context,
+      async (client) =>
+        (await client
+          .pipeline()
+          .ping()
+          .echo(nonce)
+          .get(context.canaryKey)
+          .pttl(context.canaryKey)
+          .exists(context.canaryKey)
+          .exec()) ?? [],
     );
     const values = replies.map(([error, value], index) => {
       if (error) throw error;
@@ -29,7 +31,10 @@ export const pipeline: Probe = async (context) => {
     expect(values.length === 5, `pipeline: ${values.length} replies to 5 commands`);
     expect(pong === 'PONG', 'pipeline: PING did not answer PONG');
     expect(echo === nonce, 'pipeline: ECHO answered another value (replies out of order?)');
-    expect(got === null || isCanaryValue(got), 'pipeline: the canary key holds a value slotwatch did not write');
+    expect(
+      got === null || isCanaryValue(got),
+      'pipeline: the canary key holds a value slotwatch did not write',
+    );
     expect(pttl !== -1, 'pipeline: the canary key has no TTL');
     expect((exists === 1) === (got !== null), 'pipeline: GET and EXISTS disagree');
     return passed(latencyMs);

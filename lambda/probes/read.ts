@@ -9,7 +9,10 @@ import { expect, failed, passed, timed, type Probe } from './types.js';
 export const read: Probe = async (context) => {
   try {
     const { value, latencyMs } = await timed(context, (client) => client.get(context.canaryKey));
-    expect(value === null || isCanaryValue(value), 'read: the canary key holds a value slotwatch did not write');
+    expect(
+      value === null || isCanaryValue(value),
+      'read: the canary key holds a value slotwatch did not write',
+    );
     return passed(latencyMs);
   } catch (error) {
     return failed(error, context);

@@ -12,9 +12,14 @@ const MAX_POLLS = 10_000;
 export const replication: Probe = async (context) => {
   let write;
   try {
-    write = await withTimeout(context.shardWrite.written, context.timeoutMs, 'waiting for the primary');
+    write = await withTimeout(
+      context.shardWrite.written,
+      context.timeoutMs,
+      'waiting for the primary',
+    );
   } catch (error) {
-    const reason = error instanceof TimeoutError ? 'the primary did not write in time' : String(error);
+    const reason =
+      error instanceof TimeoutError ? 'the primary did not write in time' : String(error);
     return { ok: false, latencyMs: null, error: `not measured: ${reason}`, skipped: true };
   }
   const remaining = Math.max(1, context.timeoutMs - (performance.now() - write.ackedAt));
@@ -28,7 +33,12 @@ export const replication: Probe = async (context) => {
     return passed(Math.max(0, seenAt - write.ackedAt));
   } catch (error) {
     if (error instanceof TimeoutError) {
-      return failed(new CheckFailed(`replication: the primary's write was not visible within ${context.timeoutMs} ms`), context);
+      return failed(
+        new CheckFailed(
+          `replication: the primary's write was not visible within ${context.timeoutMs} ms`,
+        ),
+        context,
+      );
     }
     return failed(error, context);
   }

@@ -36,7 +36,10 @@ export type Probe = (context: ProbeContext) => Promise<ProbeResult>;
 /** A failed check with a message of our own. */
 export class CheckFailed extends Error {}
 
-export const passed = (latencyMs: number): ProbeResult => ({ ok: true, latencyMs: roundMs(latencyMs) });
+export const passed = (latencyMs: number): ProbeResult => ({
+  ok: true,
+  latencyMs: roundMs(latencyMs),
+});
 
 export const failed = (error: unknown, context: Pick<ProbeContext, 'secret'>): ProbeResult => ({
   ok: false,

@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
-import { TEST_TIMEOUTS, isAlive, portOf, proberFor, startTestCluster, waitFor } from '../support/cluster.js';
+import {
+  TEST_TIMEOUTS,
+  isAlive,
+  portOf,
+  proberFor,
+  startTestCluster,
+  waitFor,
+} from '../support/cluster.js';
 
 const DEADLINE_MS = Number(TEST_TIMEOUTS.PROBE_DEADLINE_MS);
 /** What "within the deadline" allows for timers firing late on a loaded two-core machine. */
@@ -37,7 +44,8 @@ async function sweep(): Promise<SweepReport> {
   return report;
 }
 
-const byPort = (report: SweepReport, port: number) => report.nodes.find((n) => portOf(n.address) === port);
+const byPort = (report: SweepReport, port: number) =>
+  report.nodes.find((n) => portOf(n.address) === port);
 
 describe('a paused replica', () => {
   it('is reported down, alone, within the deadline, and healthy again once resumed', async () => {
@@ -60,8 +68,15 @@ describe('a paused replica', () => {
     expect(report.ok).toBe(false);
     expect(report.nodes.filter((n) => !n.ok).map((n) => n.address)).toEqual([replica?.address]);
     const paused = byPort(report, port);
-    expect(paused?.probes.ping).toMatchObject({ ok: false, latencyMs: null, error: expect.stringMatching(/^timeout after 500 ms/) as unknown });
-    expect(paused?.probes.replication).toMatchObject({ ok: false, error: expect.stringMatching(/^not attempted: timeout/) as unknown });
+    expect(paused?.probes.ping).toMatchObject({
+      ok: false,
+      latencyMs: null,
+      error: expect.stringMatching(/^timeout after 500 ms/) as unknown,
+    });
+    expect(paused?.probes.replication).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^not attempted: timeout/) as unknown,
+    });
     expect(report.checks.crossSlot.ok).toBe(true);
     expect(report.checks.slots).toEqual({ ok: true, covered: 16384 });
 
@@ -79,7 +94,9 @@ describe('a paused primary', () => {
     const healthy = await sweep();
     expect(healthy.ok).toBe(true);
     const seedPort = portOf(cluster.settings.endpoint);
-    const primary = healthy.nodes.find((n) => n.role === 'primary' && portOf(n.address) !== seedPort);
+    const primary = healthy.nodes.find(
+      (n) => n.role === 'primary' && portOf(n.address) !== seedPort,
+    );
     const replica = healthy.nodes.find((n) => n.role === 'replica' && n.shard === primary?.shard);
     const primaryPort = portOf(primary?.address ?? '');
     const replicaPort = portOf(replica?.address ?? '');
@@ -101,7 +118,10 @@ describe('a paused primary', () => {
     // Assess: while paused, the primary and its slots are down.
     expect(failing.ok).toBe(false);
     expect(byPort(failing, primaryPort)?.ok).toBe(false);
-    expect(byPort(failing, primaryPort)?.probes.ping).toMatchObject({ ok: false, error: expect.stringMatching(/^timeout/) as unknown });
+    expect(byPort(failing, primaryPort)?.probes.ping).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^timeout/) as unknown,
+    });
     expect(failing.checks.slots.ok).toBe(false);
     expect(failing.checks.slots.covered).toBeLessThan(16384);
 

@@ -2,9 +2,11 @@
  * The probe against a real local cluster (3 shards x 1 replica, TLS + AUTH), healthy throughout:
  * what a sweep reports, warm reuse after server-side kills, data safety, and the CLI's contract.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CANARY_PREFIX } from '../../lambda/cluster/canary-keys.js';
+import { CANARY_PREFIX, canaryKey } from '../../lambda/cluster/canary-keys.js';
+import { Secret } from '../../lambda/secret.js';
 import { keySlot } from '../../lambda/cluster/slots.js';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import { ClusterProber } from '../../lambda/sweep.js';
@@ -43,7 +45,10 @@ afterAll(async () => {
   expect(pids.filter(isAlive)).toEqual([]);
 });
 
-async function adminOn(port: number, run: (admin: Awaited<ReturnType<LocalCluster['connectAdmin']>>) => Promise<void>) {
+async function adminOn(
+  port: number,
+  run: (admin: Awaited<ReturnType<LocalCluster['connectAdmin']>>) => Promise<void>,
+) {
   const admin = await cluster.connectAdmin(port);
   try {
     await run(admin);
@@ -61,7 +66,9 @@ describe('a healthy sweep', () => {
     expect(report.ok).toBe(true);
     expect(report.cluster).toBe(`127.0.0.1-${portOf(cluster.settings.endpoint)}`);
     expect(report.nodes).toHaveLength(6);
-    expect(new Set(report.nodes.map((n) => portOf(n.address)))).toEqual(new Set(cluster.nodes.map((n) => n.port)));
+    expect(new Set(report.nodes.map((n) => portOf(n.address)))).toEqual(
+      new Set(cluster.nodes.map((n) => n.port)),
+    );
     const primaries = report.nodes.filter((n) => n.role === 'primary');
     const replicas = report.nodes.filter((n) => n.role === 'replica');
     expect(primaries).toHaveLength(3);
@@ -70,7 +77,10 @@ describe('a healthy sweep', () => {
     for (const node of report.nodes) {
       expect(node.id).toMatch(/^[0-9a-f]{40}$/);
       expect(node.ok).toBe(true);
-      const expected = node.role === 'primary' ? ['ping', 'read', 'pipeline', 'write'] : ['ping', 'read', 'pipeline', 'replication'];
+      const expected =
+        node.role === 'primary'
+          ? ['ping', 'read', 'pipeline', 'write']
+          : ['ping', 'read', 'pipeline', 'replication'];
       expect(Object.keys(node.probes)).toEqual(expected);
       for (const probe of Object.values(node.probes)) {
         expect(probe.ok).toBe(true);
@@ -94,11 +104,13 @@ describe('a healthy sweep', () => {
     const report = await prober.sweep();
     const primaries = report.nodes.filter((n) => n.role === 'primary');
     for (const key of userKeys) {
-      const owner = primaries.find((p) => p.shard.split(',').some((range) => {
-        const [start, end] = range.split('-').map(Number);
-        const slot = slotsOf.get(key) ?? -1;
-        return slot >= (start ?? 0) && slot <= (end ?? start ?? 0);
-      }));
+      const owner = primaries.find((p) =>
+        p.shard.split(',').some((range) => {
+          const [start, end] = range.split('-').map(Number);
+          const slot = slotsOf.get(key) ?? -1;
+          return slot >= (start ?? 0) && slot <= (end ?? start ?? 0);
+        }),
+      );
       expect(owner).toBeDefined();
       await adminOn(portOf(owner?.address ?? ''), async (admin) => {
         await admin.set(key, `value-of-${key}`);
@@ -139,7 +151,9 @@ describe('warm connections', () => {
       for (const node of cluster.nodes) {
         await adminOn(node.port, async (admin) => {
           const list = String(await admin.call('CLIENT', 'LIST'));
-          for (const id of [...list.matchAll(/id=(\d+) [^\n]* name=slotwatch /g)].map((m) => m[1] ?? '')) {
+          for (const id of [...list.matchAll(/id=(\d+) [^\n]* name=slotwatch /g)].map(
+            (m) => m[1] ?? '',
+          )) {
             await admin.call('CLIENT', 'KILL', 'ID', id);
             killed++;
           }
@@ -184,7 +198,9 @@ describe('the probe CLI', () => {
   it('prints a readable table without --json', async () => {
     const run = await cli([], env());
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^NODE\s+ROLE\s+SHARD\s+OK\s+PING\s+READ\s+PIPELINE\s+WRITE\s+REPL$/m);
+    expect(run.stdout).toMatch(
+      /^NODE\s+ROLE\s+SHARD\s+OK\s+PING\s+READ\s+PIPELINE\s+WRITE\s+REPL$/m,
+    );
     expect(run.stdout.match(/^127\.0\.0\.1:\d+\s+(primary|replica)\s/gm)).toHaveLength(6);
     expect(run.stdout).toMatch(/^OK +127\.0\.0\.1-\d+: 6\/6 nodes healthy/m);
   });
@@ -198,7 +214,8 @@ describe('the probe CLI', () => {
   });
 
   it('reports an untrusted certificate as a TLS failure, exit 1', async () => {
-    const { CLUSTER_TLS_CA_FILE: _ca, ...withoutCa } = env();
+    const withoutCa = env();
+    delete withoutCa.CLUSTER_TLS_CA_FILE;
     const run = await cli(['--json'], withoutCa);
     expect(run.code).toBe(1);
     const [report] = jsonReports(run.stdout);
@@ -244,5 +261,95 @@ describe('the probe CLI', () => {
       expect(run.stdout).not.toContain(cluster.settings.token);
       expect(run.stderr).not.toContain(cluster.settings.token);
     }
+  });
+});
+
+describe('slots on the move', () => {
+  it('follows MOVED to the new owner and remembers it', async () => {
+    // Prepare: a route that sends slot 0 to the wrong primary.
+    const { ConnectionPool } = await import('../../lambda/cluster/pool.js');
+    const { sendToSlot } = await import('../../lambda/cluster/routing.js');
+    const report = await prober.sweep();
+    const owner = report.nodes.find(
+      (n) => n.role === 'primary' && n.shard.split(/[-,]/)[0] === '0',
+    );
+    const other = report.nodes.find((n) => n.role === 'primary' && n !== owner);
+    const pool = new ConnectionPool({
+      tls: true,
+      caPem: readFileSync(cluster.settings.caFile, 'utf8'),
+      token: new Secret(cluster.settings.token),
+      timeoutMs: 1000,
+    });
+    const route = {
+      owners: new Map([[0, { host: '127.0.0.1', port: portOf(other?.address ?? '') }]]),
+      redirects: 0,
+    };
+    try {
+      // Act
+      const reply = await sendToSlot(pool, route, 0, [
+        'SET',
+        canaryKey(0, 'canary'),
+        'sw:test:1',
+        'PX',
+        '60000',
+      ]);
+
+      // Assess
+      expect(reply).toBe('OK');
+      expect(route.redirects).toBe(1);
+      expect(route.owners.get(0)).toEqual({
+        host: '127.0.0.1',
+        port: portOf(owner?.address ?? ''),
+      });
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('keeps the cross-slot check passing through ASK while its slot migrates', async () => {
+    // Prepare: slot 0 migrating from its owner to another primary, its cross-slot keys not yet
+    // on the source, so the source answers ASK and the target must be asked after ASKING.
+    const report = await prober.sweep();
+    const source = report.nodes.find(
+      (n) => n.role === 'primary' && n.shard.split(/[-,]/)[0] === '0',
+    );
+    const target = report.nodes.find((n) => n.role === 'primary' && n !== source);
+    const sourcePort = portOf(source?.address ?? '');
+    const targetPort = portOf(target?.address ?? '');
+    await adminOn(targetPort, async (admin) => {
+      await admin.call('CLUSTER', 'SETSLOT', '0', 'IMPORTING', source?.id ?? '');
+    });
+    await adminOn(sourcePort, async (admin) => {
+      await admin.call('CLUSTER', 'SETSLOT', '0', 'MIGRATING', target?.id ?? '');
+      await admin.del(canaryKey(0, 'xs:0'), canaryKey(0, 'xs:1'));
+    });
+
+    try {
+      // Act
+      const migrating = await prober.sweep();
+
+      // Assess: slot 0's write and read were redirected by ASK (the multi-key write meets
+      // TRYAGAIN on the importing node and is split into single keys), and the values landed
+      // on the importing node.
+      expect(migrating.checks.crossSlot, JSON.stringify(migrating.checks.crossSlot)).toMatchObject({
+        ok: true,
+        shards: 3,
+      });
+      expect(
+        migrating.checks.crossSlot.ok && migrating.checks.crossSlot.redirects,
+      ).toBeGreaterThanOrEqual(2);
+      expect(migrating.ok).toBe(true);
+      await adminOn(targetPort, async (admin) => {
+        const values = await admin.pipeline().asking().get(canaryKey(0, 'xs:0')).exec();
+        expect(values?.[1]?.[1]).toMatch(/^sw:/);
+      });
+    } finally {
+      for (const port of [sourcePort, targetPort]) {
+        await adminOn(port, async (admin) => {
+          await admin.call('CLUSTER', 'SETSLOT', '0', 'STABLE');
+        });
+      }
+    }
+    expect((await prober.sweep()).ok).toBe(true);
   });
 });

@@ -2,7 +2,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../lambda/config.js';
-import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../lambda/local/local-cluster.js';
+import {
+  startLocalCluster,
+  type LocalCluster,
+  type LocalClusterOptions,
+} from '../../lambda/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import { ClusterProber } from '../../lambda/sweep.js';
 
@@ -12,12 +16,16 @@ const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.
 /** Short timeouts keep fault tests quick; the deadline leaves room for one timeout per probe. */
 export const TEST_TIMEOUTS = { PROBE_TIMEOUT_MS: '500', PROBE_DEADLINE_MS: '4000' };
 
-export function startTestCluster(options: Partial<LocalClusterOptions> = {}): Promise<LocalCluster> {
+export function startTestCluster(
+  options: Partial<LocalClusterOptions> = {},
+): Promise<LocalCluster> {
   return startLocalCluster({ shards: 3, replicas: 1, nodeTimeoutMs: 1000, ...options });
 }
 
 export function proberFor(cluster: LocalCluster, env: Record<string, string> = {}): ClusterProber {
-  return new ClusterProber(loadConfig({ env: { ...cluster.env(), ...TEST_TIMEOUTS, ...env }, defaultSink: 'none' }));
+  return new ClusterProber(
+    loadConfig({ env: { ...cluster.env(), ...TEST_TIMEOUTS, ...env }, defaultSink: 'none' }),
+  );
 }
 
 export interface CliRun {
@@ -28,7 +36,11 @@ export interface CliRun {
 }
 
 /** Runs a CLI command (`probe`, `demo`, …) with exactly `env` (plus PATH and HOME). */
-export function runCli(command: string, args: readonly string[], env: Record<string, string>): Promise<CliRun> {
+export function runCli(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<CliRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [TSX, `lambda/cli/${command}.ts`, ...args], {
@@ -68,7 +80,8 @@ export async function waitFor<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-export const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
+export const portOf = (address: string): number =>
+  Number(address.slice(address.lastIndexOf(':') + 1));
 
 /** True while a process with this pid exists. */
 export function isAlive(pid: number): boolean {

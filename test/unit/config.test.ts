@@ -66,7 +66,8 @@ describe('loadConfig defaults', () => {
       CLUSTER_TLS: 'FALSE',
       CLUSTER_USERNAME: 'probe-user',
       CLUSTER_AUTH_TOKEN: 's3cret-token-value',
-      CLUSTER_AUTH_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slotwatch/token-AbCdEf',
+      CLUSTER_AUTH_SECRET_ARN:
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slotwatch/token-AbCdEf',
       PROBE_TIMEOUT_MS: ' 250 ',
       PROBE_DEADLINE_MS: '3000',
       METRICS_SINK: 'emf',
@@ -89,36 +90,153 @@ describe('loadConfig defaults', () => {
   it('lets a flag override its variable, and names the flag in errors', () => {
     const flags = { PROBE_TIMEOUT_MS: { value: '200', flag: '--timeout-ms' } };
     expect(load({ PROBE_TIMEOUT_MS: '900' }, { flags }).timeoutMs).toBe(200);
-    const error = configError(() => load({}, { flags: { PROBE_TIMEOUT_MS: { value: 'x', flag: '--timeout-ms' } } }));
+    const error = configError(() =>
+      load({}, { flags: { PROBE_TIMEOUT_MS: { value: 'x', flag: '--timeout-ms' } } }),
+    );
     expect(error.setting).toBe('--timeout-ms');
-    expect(error.message).toBe('--timeout-ms must be a whole number of milliseconds between 1 and 60000, got "x"');
+    expect(error.message).toBe(
+      '--timeout-ms must be a whole number of milliseconds between 1 and 60000, got "x"',
+    );
   });
 });
 
 describe('loadConfig rejects bad input with a message naming the variable and value', () => {
   it.each<[string, Record<string, string>, string, string]>([
-    ['a missing endpoint', { CLUSTER_ENDPOINT: '' }, 'CLUSTER_ENDPOINT', "CLUSTER_ENDPOINT is required: the host:port of the cluster's configuration endpoint"],
-    ['an endpoint without port', { CLUSTER_ENDPOINT: 'cache.example.com' }, 'CLUSTER_ENDPOINT', 'CLUSTER_ENDPOINT must be host:port (a host, a colon and a port number), got "cache.example.com"' + HINT],
-    ['an endpoint URL', { CLUSTER_ENDPOINT: 'rediss://cache:6379' }, 'CLUSTER_ENDPOINT', 'CLUSTER_ENDPOINT must be host:port (no URL scheme), got "rediss://cache:6379"' + HINT],
-    ['a port out of range', { CLUSTER_ENDPOINT: 'cache:70000' }, 'CLUSTER_ENDPOINT', 'CLUSTER_ENDPOINT must be host:port (port between 1 and 65535), got "cache:70000"' + HINT],
-    ['port zero', { CLUSTER_ENDPOINT: 'cache:0' }, 'CLUSTER_ENDPOINT', 'CLUSTER_ENDPOINT must be host:port (port between 1 and 65535), got "cache:0"' + HINT],
-    ['a bad IPv6 literal', { CLUSTER_ENDPOINT: '[zz::1]:6379' }, 'CLUSTER_ENDPOINT', 'CLUSTER_ENDPOINT must be host:port (a host, a colon and a port number), got "[zz::1]:6379"' + HINT],
-    ['a bad host name', { CLUSTER_ENDPOINT: '-bad-.example:6379' }, 'CLUSTER_ENDPOINT', 'CLUSTER_ENDPOINT must be host:port (a valid DNS name or IP address), got "-bad-.example:6379"' + HINT],
-    ['a non-boolean TLS flag', { CLUSTER_TLS: 'yes' }, 'CLUSTER_TLS', 'CLUSTER_TLS must be true or false, got "yes"'],
-    ['a non-numeric timeout', { PROBE_TIMEOUT_MS: '1s' }, 'PROBE_TIMEOUT_MS', 'PROBE_TIMEOUT_MS must be a whole number of milliseconds between 1 and 60000, got "1s"'],
-    ['a zero timeout', { PROBE_TIMEOUT_MS: '0' }, 'PROBE_TIMEOUT_MS', 'PROBE_TIMEOUT_MS must be a whole number of milliseconds between 1 and 60000, got "0"'],
-    ['a negative deadline', { PROBE_DEADLINE_MS: '-5' }, 'PROBE_DEADLINE_MS', 'PROBE_DEADLINE_MS must be a whole number of milliseconds between 1 and 900000, got "-5"'],
-    ['a fractional deadline', { PROBE_DEADLINE_MS: '1.5' }, 'PROBE_DEADLINE_MS', 'PROBE_DEADLINE_MS must be a whole number of milliseconds between 1 and 900000, got "1.5"'],
-    ['a timeout not below the deadline', { PROBE_TIMEOUT_MS: '5000', PROBE_DEADLINE_MS: '5000' }, 'PROBE_TIMEOUT_MS', 'PROBE_TIMEOUT_MS (5000) must be below PROBE_DEADLINE_MS (5000): one command cannot take the whole sweep'],
-    ['an unknown sink', { METRICS_SINK: 'prometheus' }, 'METRICS_SINK', 'METRICS_SINK must be one of cloudwatch, emf, none, got "prometheus"'],
-    ['a reserved namespace', { METRICS_NAMESPACE: 'AWS/ElastiCache' }, 'METRICS_NAMESPACE', 'METRICS_NAMESPACE must be 1 to 255 of the characters 0-9 A-Z a-z . - _ / # : and not start with AWS/, got "AWS/ElastiCache"'],
-    ['a namespace with spaces', { METRICS_NAMESPACE: 'My Cache' }, 'METRICS_NAMESPACE', 'METRICS_NAMESPACE must be 1 to 255 of the characters 0-9 A-Z a-z . - _ / # : and not start with AWS/, got "My Cache"'],
-    ['a missing CA file', { CLUSTER_TLS_CA_FILE: '/nonexistent/ca.pem' }, 'CLUSTER_TLS_CA_FILE', 'CLUSTER_TLS_CA_FILE: cannot read CA file "/nonexistent/ca.pem" (ENOENT)'],
-    ['a CA file that is a directory', { CLUSTER_TLS_CA_FILE: dir }, 'CLUSTER_TLS_CA_FILE', `CLUSTER_TLS_CA_FILE: cannot read CA file ${JSON.stringify(dir)} (EISDIR)`],
-    ['a CA file without certificate', { CLUSTER_TLS_CA_FILE: notPem }, 'CLUSTER_TLS_CA_FILE', `CLUSTER_TLS_CA_FILE: ${JSON.stringify(notPem)} holds no valid PEM certificate (expected -----BEGIN CERTIFICATE-----)`],
-    ['a user name with spaces', { CLUSTER_USERNAME: 'probe user' }, 'CLUSTER_USERNAME', 'CLUSTER_USERNAME must be an ACL user name without spaces (at most 128 characters), got "probe user"'],
-    ['a malformed secret ARN', { CLUSTER_AUTH_SECRET_ARN: 'my-secret' }, 'CLUSTER_AUTH_SECRET_ARN', 'CLUSTER_AUTH_SECRET_ARN must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got "my-secret"'],
-    ['a control character in the cluster name', { CLUSTER_NAME: 'a\u0007b' }, 'CLUSTER_NAME', 'CLUSTER_NAME must be 1 to 255 printable characters (it is the Cluster dimension), got "a\\u0007b"'],
+    [
+      'a missing endpoint',
+      { CLUSTER_ENDPOINT: '' },
+      'CLUSTER_ENDPOINT',
+      "CLUSTER_ENDPOINT is required: the host:port of the cluster's configuration endpoint",
+    ],
+    [
+      'an endpoint without port',
+      { CLUSTER_ENDPOINT: 'cache.example.com' },
+      'CLUSTER_ENDPOINT',
+      'CLUSTER_ENDPOINT must be host:port (a host, a colon and a port number), got "cache.example.com"' +
+        HINT,
+    ],
+    [
+      'an endpoint URL',
+      { CLUSTER_ENDPOINT: 'rediss://cache:6379' },
+      'CLUSTER_ENDPOINT',
+      'CLUSTER_ENDPOINT must be host:port (no URL scheme), got "rediss://cache:6379"' + HINT,
+    ],
+    [
+      'a port out of range',
+      { CLUSTER_ENDPOINT: 'cache:70000' },
+      'CLUSTER_ENDPOINT',
+      'CLUSTER_ENDPOINT must be host:port (port between 1 and 65535), got "cache:70000"' + HINT,
+    ],
+    [
+      'port zero',
+      { CLUSTER_ENDPOINT: 'cache:0' },
+      'CLUSTER_ENDPOINT',
+      'CLUSTER_ENDPOINT must be host:port (port between 1 and 65535), got "cache:0"' + HINT,
+    ],
+    [
+      'a bad IPv6 literal',
+      { CLUSTER_ENDPOINT: '[zz::1]:6379' },
+      'CLUSTER_ENDPOINT',
+      'CLUSTER_ENDPOINT must be host:port (a host, a colon and a port number), got "[zz::1]:6379"' +
+        HINT,
+    ],
+    [
+      'a bad host name',
+      { CLUSTER_ENDPOINT: '-bad-.example:6379' },
+      'CLUSTER_ENDPOINT',
+      'CLUSTER_ENDPOINT must be host:port (a valid DNS name or IP address), got "-bad-.example:6379"' +
+        HINT,
+    ],
+    [
+      'a non-boolean TLS flag',
+      { CLUSTER_TLS: 'yes' },
+      'CLUSTER_TLS',
+      'CLUSTER_TLS must be true or false, got "yes"',
+    ],
+    [
+      'a non-numeric timeout',
+      { PROBE_TIMEOUT_MS: '1s' },
+      'PROBE_TIMEOUT_MS',
+      'PROBE_TIMEOUT_MS must be a whole number of milliseconds between 1 and 60000, got "1s"',
+    ],
+    [
+      'a zero timeout',
+      { PROBE_TIMEOUT_MS: '0' },
+      'PROBE_TIMEOUT_MS',
+      'PROBE_TIMEOUT_MS must be a whole number of milliseconds between 1 and 60000, got "0"',
+    ],
+    [
+      'a negative deadline',
+      { PROBE_DEADLINE_MS: '-5' },
+      'PROBE_DEADLINE_MS',
+      'PROBE_DEADLINE_MS must be a whole number of milliseconds between 1 and 900000, got "-5"',
+    ],
+    [
+      'a fractional deadline',
+      { PROBE_DEADLINE_MS: '1.5' },
+      'PROBE_DEADLINE_MS',
+      'PROBE_DEADLINE_MS must be a whole number of milliseconds between 1 and 900000, got "1.5"',
+    ],
+    [
+      'a timeout not below the deadline',
+      { PROBE_TIMEOUT_MS: '5000', PROBE_DEADLINE_MS: '5000' },
+      'PROBE_TIMEOUT_MS',
+      'PROBE_TIMEOUT_MS (5000) must be below PROBE_DEADLINE_MS (5000): one command cannot take the whole sweep',
+    ],
+    [
+      'an unknown sink',
+      { METRICS_SINK: 'prometheus' },
+      'METRICS_SINK',
+      'METRICS_SINK must be one of cloudwatch, emf, none, got "prometheus"',
+    ],
+    [
+      'a reserved namespace',
+      { METRICS_NAMESPACE: 'AWS/ElastiCache' },
+      'METRICS_NAMESPACE',
+      'METRICS_NAMESPACE must be 1 to 255 of the characters 0-9 A-Z a-z . - _ / # : and not start with AWS/, got "AWS/ElastiCache"',
+    ],
+    [
+      'a namespace with spaces',
+      { METRICS_NAMESPACE: 'My Cache' },
+      'METRICS_NAMESPACE',
+      'METRICS_NAMESPACE must be 1 to 255 of the characters 0-9 A-Z a-z . - _ / # : and not start with AWS/, got "My Cache"',
+    ],
+    [
+      'a missing CA file',
+      { CLUSTER_TLS_CA_FILE: '/nonexistent/ca.pem' },
+      'CLUSTER_TLS_CA_FILE',
+      'CLUSTER_TLS_CA_FILE: cannot read CA file "/nonexistent/ca.pem" (ENOENT)',
+    ],
+    [
+      'a CA file that is a directory',
+      { CLUSTER_TLS_CA_FILE: dir },
+      'CLUSTER_TLS_CA_FILE',
+      `CLUSTER_TLS_CA_FILE: cannot read CA file ${JSON.stringify(dir)} (EISDIR)`,
+    ],
+    [
+      'a CA file without certificate',
+      { CLUSTER_TLS_CA_FILE: notPem },
+      'CLUSTER_TLS_CA_FILE',
+      `CLUSTER_TLS_CA_FILE: ${JSON.stringify(notPem)} holds no valid PEM certificate (expected -----BEGIN CERTIFICATE-----)`,
+    ],
+    [
+      'a user name with spaces',
+      { CLUSTER_USERNAME: 'probe user' },
+      'CLUSTER_USERNAME',
+      'CLUSTER_USERNAME must be an ACL user name without spaces (at most 128 characters), got "probe user"',
+    ],
+    [
+      'a malformed secret ARN',
+      { CLUSTER_AUTH_SECRET_ARN: 'my-secret' },
+      'CLUSTER_AUTH_SECRET_ARN',
+      'CLUSTER_AUTH_SECRET_ARN must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got "my-secret"',
+    ],
+    [
+      'a control character in the cluster name',
+      { CLUSTER_NAME: 'a\u0007b' },
+      'CLUSTER_NAME',
+      'CLUSTER_NAME must be 1 to 255 printable characters (it is the Cluster dimension), got "a\\u0007b"',
+    ],
   ])('%s', (_case, env, setting, message) => {
     // Act
     const error = configError(() => load(env));
@@ -132,7 +250,9 @@ describe('loadConfig rejects bad input with a message naming the variable and va
     const token = 'tok en-with-a-space';
     const error = configError(() => load({ CLUSTER_AUTH_TOKEN: token }));
     expect(error.setting).toBe('CLUSTER_AUTH_TOKEN');
-    expect(error.message).toBe('CLUSTER_AUTH_TOKEN contains whitespace or control characters (value not shown)');
+    expect(error.message).toBe(
+      'CLUSTER_AUTH_TOKEN contains whitespace or control characters (value not shown)',
+    );
     expect(error.message).not.toContain('en-with');
   });
 });
@@ -140,11 +260,18 @@ describe('loadConfig rejects bad input with a message naming the variable and va
 describe('the token', () => {
   it('is redacted in every textual form', () => {
     const config = load({ CLUSTER_AUTH_TOKEN: 'hunter2-very-secret' });
-    const forms = [JSON.stringify(config), inspect(config, { depth: 5 }), `${String(config.authToken)}`, String(config.authToken)];
+    const forms = [
+      JSON.stringify(config),
+      inspect(config, { depth: 5 }),
+      `${String(config.authToken)}`,
+      String(config.authToken),
+    ];
     for (const form of forms) {
       expect(form).not.toContain('hunter2');
       expect(form).toContain('[redacted]');
     }
-    expect(config.authToken?.scrub('AUTH hunter2-very-secret failed')).toBe('AUTH [redacted] failed');
+    expect(config.authToken?.scrub('AUTH hunter2-very-secret failed')).toBe(
+      'AUTH [redacted] failed',
+    );
   });
 });

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import {
+  TimeoutError,
+  describeError,
+  isConnectionFailure,
+  isStaleConnectionError,
+  tlsOptions,
+  withTimeout,
+} from '../../lambda/cluster/connect.js';
+import { Secret } from '../../lambda/secret.js';
+
+const errno = (code: string, message = code): NodeJS.ErrnoException =>
+  Object.assign(new Error(message), { code });
+
+describe('describeError', () => {
+  it.each<[string, unknown, string]>([
+    ['a timeout', new TimeoutError('reply', 500), 'timeout after 500 ms (reply)'],
+    [
+      'a refused connection',
+      errno('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1'),
+      'refused: nothing listens on that port',
+    ],
+    [
+      'an unresolvable name',
+      errno('ENOTFOUND', 'getaddrinfo ENOTFOUND nowhere.invalid'),
+      'dns: host name does not resolve',
+    ],
+    [
+      'an untrusted certificate',
+      errno('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
+      'tls: self-signed certificate in certificate chain',
+    ],
+    [
+      'a wrong host name',
+      errno('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"),
+      "tls: Hostname/IP does not match certificate's altnames",
+    ],
+    [
+      'a wrong password',
+      new Error('WRONGPASS invalid username-password pair or user is disabled.'),
+      'auth: WRONGPASS invalid username-password pair or user is disabled.',
+    ],
+    [
+      'a missing password',
+      new Error('NOAUTH Authentication required.'),
+      'auth: NOAUTH Authentication required.',
+    ],
+    [
+      'a forbidden command',
+      new Error("NOPERM this user has no permissions to run the 'get' command"),
+      "acl: NOPERM this user has no permissions to run the 'get' command",
+    ],
+    ['a closed connection', new Error('Connection is closed.'), 'closed by server'],
+    [
+      'a node without cluster mode',
+      new Error('ERR This instance has cluster support disabled'),
+      'not a cluster: cluster mode is disabled on this node',
+    ],
+    [
+      'any other reply',
+      new Error('LOADING Redis is loading the dataset in memory'),
+      'LOADING Redis is loading the dataset in memory',
+    ],
+    ['a non-error', 'boom', 'boom'],
+  ])('describes %s', (_case, error, cause) => {
+    expect(describeError(error)).toBe(cause);
+  });
+
+  it('scrubs the secret and keeps causes short', () => {
+    const secret = new Secret('p4ssw0rd-token');
+    expect(describeError(new Error('ERR weird echo of p4ssw0rd-token here'), secret)).toBe(
+      'ERR weird echo of [redacted] here',
+    );
+    expect(describeError(new Error('x'.repeat(500))).length).toBe(160);
+  });
+});
+
+describe('connection failure classification', () => {
+  it('treats a timeout as a failed connection but not as a stale one worth one redial', () => {
+    expect(isConnectionFailure(new TimeoutError('reply', 1))).toBe(true);
+    expect(isStaleConnectionError(new TimeoutError('reply', 1))).toBe(false);
+  });
+
+  it('treats a server-closed connection as stale', () => {
+    expect(isStaleConnectionError(new Error('Connection is closed.'))).toBe(true);
+    expect(isStaleConnectionError(errno('ECONNRESET', 'read ECONNRESET'))).toBe(true);
+  });
+
+  it('does not treat reply errors as connection failures', () => {
+    expect(isConnectionFailure(new Error('MOVED 1 127.0.0.1:7000'))).toBe(false);
+    expect(isConnectionFailure(new Error('WRONGPASS invalid username-password pair'))).toBe(false);
+  });
+});
+
+describe('withTimeout', () => {
+  it('rejects with a TimeoutError naming the phase when the work is slow', async () => {
+    const slow = new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(withTimeout(slow, 10, 'connect')).rejects.toThrow('timeout after 10 ms (connect)');
+  });
+
+  it('passes the result through when the work is quick', async () => {
+    await expect(withTimeout(Promise.resolve(7), 100, 'reply')).resolves.toBe(7);
+  });
+});
+
+describe('tlsOptions', () => {
+  const settings = { tls: true, timeoutMs: 1000 };
+
+  it('sends the announced host name as SNI and verifies against it', () => {
+    const options = tlsOptions(settings, 'orders-0001-001.abc.use1.cache.amazonaws.com');
+    expect(options.servername).toBe('orders-0001-001.abc.use1.cache.amazonaws.com');
+    expect(options.rejectUnauthorized).toBe(true);
+  });
+
+  it('leaves SNI out for an IP address, and adds an extra CA to the system ones', () => {
+    const options = tlsOptions(
+      { ...settings, caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----' },
+      '10.0.0.1',
+    );
+    expect(options.servername).toBeUndefined();
+    const cas = options.ca as string[];
+    expect(cas.at(-1)).toContain('BEGIN CERTIFICATE');
+    expect(cas.length).toBeGreaterThan(100);
+  });
+});
