@@ -140,3 +140,32 @@ describe('a paused primary', () => {
     expect(recovered.checks.slots).toEqual({ ok: true, covered: 16384 });
   });
 });
+
+describe('a restarted node', () => {
+  it('is reported refused while down, and probed again over a new connection once back', async () => {
+    // Prepare
+    const healthy = await sweep();
+    expect(healthy.ok).toBe(true);
+    const replica = healthy.nodes.find((n) => n.role === 'replica');
+    const port = portOf(replica?.address ?? '');
+
+    // Act
+    cluster.kill(port);
+    const down = await sweep();
+    await cluster.restart(port);
+    const back = await waitFor('the restarted replica to pass', async () => {
+      const next = await sweep();
+      return next.ok ? next : undefined;
+    });
+
+    // Assess
+    expect(down.ok).toBe(false);
+    expect(down.nodes.filter((n) => !n.ok).map((n) => n.address)).toEqual([replica?.address]);
+    expect(byPort(down, port)?.probes.ping).toMatchObject({
+      ok: false,
+      error: 'refused: nothing listens on that port',
+    });
+    expect(byPort(back, port)).toMatchObject({ role: 'replica', ok: true });
+    expect(byPort(back, port)?.connectMs).toBeGreaterThan(0);
+  });
+});

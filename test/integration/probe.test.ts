@@ -19,6 +19,7 @@ import {
   runCli,
   startTestCluster,
   type CliRun,
+  waitFor,
 } from '../support/cluster.js';
 
 let cluster: LocalCluster;
@@ -175,6 +176,32 @@ describe('warm connections', () => {
       expect(next.reconnects).toBe(0);
       expect(next.nodes.every((n) => n.connectMs === 0)).toBe(true);
     } finally {
+      warm.close();
+    }
+  });
+  it("survives the servers' idle timeout closing its connections between sweeps", async () => {
+    // Prepare: every node closes connections idle for more than a second.
+    const warm = proberFor(cluster);
+    const setTimeoutAll = async (seconds: string) => {
+      for (const node of cluster.nodes) {
+        await adminOn(node.port, async (admin) => {
+          await admin.call('CONFIG', 'SET', 'timeout', seconds);
+        });
+      }
+    };
+    try {
+      expect((await warm.sweep()).ok).toBe(true);
+      await setTimeoutAll('1');
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+
+      // Act
+      const report = await warm.sweep();
+
+      // Assess
+      expect(report.ok).toBe(true);
+      expect(report.reconnects).toBeGreaterThanOrEqual(6);
+    } finally {
+      await setTimeoutAll('0');
       warm.close();
     }
   });
@@ -351,5 +378,34 @@ describe('slots on the move', () => {
       }
     }
     expect((await prober.sweep()).ok).toBe(true);
+  });
+});
+
+describe('a cluster that announces hostnames (as ElastiCache TLS clusters do)', () => {
+  it('dials every node by its hostname and verifies the certificate against it', async () => {
+    // Prepare: every node announces "localhost" and prefers hostnames in its replies.
+    const setAll = async (hostname: string, preferred: string) => {
+      for (const node of cluster.nodes) {
+        await adminOn(node.port, async (admin) => {
+          await admin.call('CONFIG', 'SET', 'cluster-announce-hostname', hostname);
+          await admin.call('CONFIG', 'SET', 'cluster-preferred-endpoint-type', preferred);
+        });
+      }
+    };
+    await setAll('localhost', 'hostname');
+    try {
+      // Act: hostnames travel by gossip, so wait until every node is listed by name.
+      const report = await waitFor('hostnames to be announced', async () => {
+        const next = await prober.sweep();
+        return next.nodes.every((n) => n.address.startsWith('localhost:')) ? next : undefined;
+      });
+
+      // Assess
+      expect(report.ok).toBe(true);
+      expect(report.nodes).toHaveLength(6);
+      expect(report.checks.crossSlot.ok).toBe(true);
+    } finally {
+      await setAll('', 'ip');
+    }
   });
 });
