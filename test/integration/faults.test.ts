@@ -3,18 +3,11 @@
  * paused primary through promotion of its replica and its own return as a replica. Every sweep
  * must end within its deadline, whatever the paused node does.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
-import {
-  TEST_TIMEOUTS,
-  isAlive,
-  portOf,
-  proberFor,
-  startTestCluster,
-  waitFor,
-} from '../support/cluster.js';
+import { TEST_TIMEOUTS, portOf, useTestCluster, waitFor } from '../support/cluster.js';
 
 const DEADLINE_MS = Number(TEST_TIMEOUTS.PROBE_DEADLINE_MS);
 /** What "within the deadline" allows for timers firing late on a loaded two-core machine. */
@@ -23,16 +16,9 @@ const MARGIN_MS = 250;
 let cluster: LocalCluster;
 let prober: ClusterProber;
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
-  prober = proberFor(cluster);
-});
-
-afterAll(async () => {
-  prober?.close();
-  const pids = cluster?.nodes.map((node) => node.pid) ?? [];
-  await cluster?.stop();
-  expect(pids.filter(isAlive)).toEqual([]);
+const handle = useTestCluster();
+beforeAll(() => {
+  ({ cluster, prober } = handle);
 });
 
 /** A sweep, checked against the deadline every time. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CANARY_PREFIX, canaryKey } from '../../lambda/cluster/canary-keys.js';
 import { Secret } from '../../lambda/secret.js';
 import { keySlot } from '../../lambda/cluster/slots.js';
@@ -12,12 +12,11 @@ import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import { ClusterProber } from '../../lambda/sweep.js';
 import {
   TEST_TIMEOUTS,
-  isAlive,
   jsonReports,
   portOf,
   proberFor,
   runCli,
-  startTestCluster,
+  useTestCluster,
   type CliRun,
   waitFor,
 } from '../support/cluster.js';
@@ -33,17 +32,9 @@ const cli = async (args: readonly string[], env: Record<string, string>): Promis
   return run;
 };
 
-beforeAll(async () => {
-  cluster = await startTestCluster();
-  prober = proberFor(cluster);
-});
-
-afterAll(async () => {
-  prober?.close();
-  const pids = cluster?.nodes.map((node) => node.pid) ?? [];
-  await cluster?.stop();
-  // No process left behind.
-  expect(pids.filter(isAlive)).toEqual([]);
+const handle = useTestCluster();
+beforeAll(() => {
+  ({ cluster, prober } = handle);
 });
 
 async function adminOn(

@@ -1,6 +1,7 @@
 /** Helpers for integration tests: a real local cluster per test file, and the CLI as a subprocess. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../lambda/config.js';
 import {
   startLocalCluster,
@@ -20,6 +21,30 @@ export function startTestCluster(
   options: Partial<LocalClusterOptions> = {},
 ): Promise<LocalCluster> {
   return startLocalCluster({ shards: 3, replicas: 1, nodeTimeoutMs: 1000, ...options });
+}
+
+export interface TestClusterHandle {
+  cluster: LocalCluster;
+  prober: ClusterProber;
+}
+
+/**
+ * A cluster and a warm prober for one test file: started before its tests, stopped after them,
+ * with a check that none of the cluster's processes outlived the stop.
+ */
+export function useTestCluster(options: Partial<LocalClusterOptions> = {}): TestClusterHandle {
+  const handle = {} as TestClusterHandle;
+  beforeAll(async () => {
+    handle.cluster = await startTestCluster(options);
+    handle.prober = proberFor(handle.cluster);
+  });
+  afterAll(async () => {
+    handle.prober?.close();
+    const pids = handle.cluster?.nodes.map((node) => node.pid) ?? [];
+    await handle.cluster?.stop();
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
+  return handle;
 }
 
 export function proberFor(cluster: LocalCluster, env: Record<string, string> = {}): ClusterProber {
