@@ -154,10 +154,11 @@ export class ClusterProber {
       this.#pool.dropBusy();
     }
     for (const signal of signals.values()) signal.reject('the sweep ended');
+    const primaryWrote = (state: NodeState): boolean => signalOf(state).done;
 
     const views = states.map(nodeView);
     const majority = majorityDigest(views);
-    const nodes = states.map((state) => this.#nodeReport(state, majority));
+    const nodes = states.map((state) => this.#nodeReport(state, majority, primaryWrote(state)));
     const checks = {
       crossSlot: crossSlotResult.value ?? {
         ok: false as const,
@@ -305,13 +306,22 @@ export class ClusterProber {
     });
   }
 
-  #nodeReport(state: NodeState, majority?: string): NodeReport {
+  #nodeReport(state: NodeState, majority?: string, primaryWrote = true): NodeReport {
     const reason =
       state.abandoned ??
       `deadline: the sweep ended after ${this.#config.deadlineMs} ms before this probe finished`;
     const probes: Partial<Record<ProbeName, ProbeResult>> = {};
     for (const name of state.expected) {
-      probes[name] = state.probes[name] ?? { ok: false, latencyMs: null, error: reason };
+      const unfinished: ProbeResult =
+        name === 'replication' && !primaryWrote && state.abandoned === undefined
+          ? {
+              ok: false,
+              latencyMs: null,
+              error: `not measured: the primary did not write before the deadline`,
+              skipped: true,
+            }
+          : { ok: false, latencyMs: null, error: reason };
+      probes[name] = state.probes[name] ?? unfinished;
     }
     const results = Object.values(probes);
     return {
@@ -404,7 +414,16 @@ function newShardWriteSignal(): ShardWriteSignal {
   });
   // Nobody may be waiting (a shard without replicas): the rejection must not go unhandled.
   written.catch(() => undefined);
-  return { written, resolve, reject };
+  const signal = {
+    written,
+    done: false,
+    resolve: (write: ShardWrite) => {
+      signal.done = true;
+      resolve(write);
+    },
+    reject,
+  };
+  return signal;
 }
 
 /** Shard id -> the slot its canary keys live in, for every shard that serves slots. */

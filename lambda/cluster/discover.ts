@@ -33,9 +33,10 @@ export async function readTopology(
     try {
       return parseClusterShards(await client.call('CLUSTER', 'SHARDS'), { tls });
     } catch (error) {
-      // Redis before 7.0 does not know CLUSTER SHARDS.
-      if (!(error instanceof Error) || !/unknown subcommand|unknown command/i.test(error.message))
-        throw error;
+      // Redis before 7.0 does not know CLUSTER SHARDS, and an ACL user may be denied it.
+      const fallBack =
+        error instanceof Error && /unknown subcommand|unknown command|^NOPERM/i.test(error.message);
+      if (!fallBack) throw error;
       return parseClusterNodes(String(await client.call('CLUSTER', 'NODES')), { tls });
     }
   });

@@ -14,6 +14,8 @@ export interface ShardWrite {
 /** Resolved by the primary's write probe; replicas' replication probes await it. */
 export interface ShardWriteSignal {
   readonly written: Promise<ShardWrite>;
+  /** True once the primary's write was acknowledged. */
+  readonly done: boolean;
   resolve(write: ShardWrite): void;
   reject(reason: string): void;
 }

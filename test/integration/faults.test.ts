@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
-import { TEST_TIMEOUTS, portOf, useTestCluster, waitFor } from '../support/cluster.js';
+import { TEST_TIMEOUTS, portOf, proberFor, useTestCluster, waitFor } from '../support/cluster.js';
 
 const DEADLINE_MS = Number(TEST_TIMEOUTS.PROBE_DEADLINE_MS);
 /** What "within the deadline" allows for timers firing late on a loaded two-core machine. */
@@ -153,5 +153,56 @@ describe('a restarted node', () => {
     });
     expect(byPort(back, port)).toMatchObject({ role: 'replica', ok: true });
     expect(byPort(back, port)?.connectMs).toBeGreaterThan(0);
+  });
+});
+
+describe('the sweep deadline', () => {
+  it('cuts the sweep short when the seed and a replica hang, naming the unfinished probes', async () => {
+    // Prepare: a warm prober that knows the topology, with one timeout almost as long as the
+    // deadline; discovery must hedge past the paused seed, so the replica's ping timeout
+    // would end after the deadline.
+    const tight = proberFor(cluster, { PROBE_TIMEOUT_MS: '900', PROBE_DEADLINE_MS: '1000' });
+    const healthy = await tight.sweep();
+    expect(healthy.ok).toBe(true);
+    const seedPort = portOf(cluster.settings.endpoint);
+    const seedShard = byPort(healthy, seedPort)?.shard;
+    const replica = healthy.nodes.find((n) => n.role === 'replica' && n.shard !== seedShard);
+    const replicaPort = portOf(replica?.address ?? '');
+
+    // Act
+    cluster.pause(seedPort);
+    cluster.pause(replicaPort);
+    let report: SweepReport;
+    const started = performance.now();
+    try {
+      report = await tight.sweep();
+    } finally {
+      cluster.resume(seedPort);
+      cluster.resume(replicaPort);
+      tight.close();
+    }
+    const elapsed = performance.now() - started;
+
+    // Assess
+    expect(elapsed).toBeLessThan(1000 + MARGIN_MS);
+    expect(report.durationMs).toBeLessThan(1000 + MARGIN_MS);
+    expect(report.topology.from).not.toBe(cluster.settings.endpoint);
+    expect(report.nodes).toHaveLength(6);
+    const failed = report.nodes.filter((n) => !n.ok).map((n) => portOf(n.address));
+    expect(failed.sort()).toEqual([seedPort, replicaPort].sort());
+    expect(byPort(report, replicaPort)?.probes.ping).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^deadline: the sweep ended after 1000 ms/) as unknown,
+    });
+
+    // The cluster may have failed over while the seed was paused; it must come back to ok.
+    await waitFor(
+      'the cluster to pass again',
+      async () => {
+        const next = await sweep();
+        return next.ok ? next : undefined;
+      },
+      45_000,
+    );
   });
 });

@@ -400,3 +400,46 @@ describe('a cluster that announces hostnames (as ElastiCache TLS clusters do)', 
     }
   });
 });
+
+describe('an ACL user limited to the canary prefix and denied CLUSTER SHARDS', () => {
+  it('probes everything through CLUSTER NODES and never needs a key outside slotwatch:*', async () => {
+    // Prepare: the same user on every node (ACLs are per node), keys limited to the prefix.
+    const password = 'acl-user-password-1234';
+    for (const node of cluster.nodes) {
+      await adminOn(node.port, async (admin) => {
+        await admin.call(
+          'ACL',
+          'SETUSER',
+          'probe',
+          'reset',
+          'on',
+          `>${password}`,
+          `~${CANARY_PREFIX}*`,
+          '+@all',
+          '-cluster|shards',
+        );
+      });
+    }
+    const restricted = proberFor(cluster, {
+      CLUSTER_USERNAME: 'probe',
+      CLUSTER_AUTH_TOKEN: password,
+    });
+    try {
+      // Act
+      const report = await restricted.sweep();
+
+      // Assess
+      expect(report.topology.source, report.error).toBe('CLUSTER NODES');
+      expect(report.ok, JSON.stringify(report)).toBe(true);
+      expect(report.nodes).toHaveLength(6);
+      expect(report.checks.crossSlot.ok).toBe(true);
+    } finally {
+      restricted.close();
+      for (const node of cluster.nodes) {
+        await adminOn(node.port, async (admin) => {
+          await admin.call('ACL', 'DELUSER', 'probe');
+        });
+      }
+    }
+  });
+});
