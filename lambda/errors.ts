@@ -26,3 +26,9 @@ export class TopologyParseError extends SlotwatchError {}
 
 /** The local test cluster could not be started, inspected or stopped. */
 export class LocalClusterError extends SlotwatchError {}
+
+/** Some or all metrics could not be published; every batch was attempted first. */
+export class MetricsPublishError extends SlotwatchError {}
+
+/** The AUTH token could not be read from Secrets Manager. */
+export class SecretError extends SlotwatchError {}
