@@ -9,6 +9,14 @@ import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 import { Secret } from './secret.js';
 
+/** Which per-node metrics (dimension Node) to publish: their count grows with the cluster. */
+export const PerNodeMetrics = {
+  all: 'all',
+  availability: 'availability',
+  none: 'none',
+} as const;
+export type PerNodeMetrics = (typeof PerNodeMetrics)[keyof typeof PerNodeMetrics];
+
 export const MetricsSink = {
   cloudwatch: 'cloudwatch',
   emf: 'emf',
@@ -29,6 +37,11 @@ export const ENV = {
   deadlineMs: 'PROBE_DEADLINE_MS',
   metricsSink: 'METRICS_SINK',
   metricsNamespace: 'METRICS_NAMESPACE',
+  // Additions (issue 3): sub-minute probing from one scheduled invocation.
+  sweepsPerInvocation: 'PROBE_SWEEPS_PER_INVOCATION',
+  sweepIntervalMs: 'PROBE_SWEEP_INTERVAL_MS',
+  highResolution: 'METRICS_HIGH_RESOLUTION',
+  perNodeMetrics: 'METRICS_PER_NODE',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -51,6 +64,14 @@ export interface ProbeConfig {
   readonly deadlineMs: number;
   readonly metricsSink: MetricsSink;
   readonly metricsNamespace: string;
+  /** Sweeps per Lambda invocation (the CLI uses --rounds instead). */
+  readonly sweepsPerInvocation: number;
+  /** Time between the starts of those sweeps. */
+  readonly sweepIntervalMs: number;
+  /** Publish metrics at 1-second storage resolution. */
+  readonly highResolution: boolean;
+  /** Per-node metrics: all, NodeAvailable only, or none (cluster and role aggregates only). */
+  readonly perNodeMetrics: PerNodeMetrics;
 }
 
 export const DEFAULTS = {
@@ -58,6 +79,10 @@ export const DEFAULTS = {
   timeoutMs: 1000,
   deadlineMs: 10_000,
   metricsNamespace: 'Slotwatch',
+  sweepsPerInvocation: 1,
+  sweepIntervalMs: 10_000,
+  highResolution: false,
+  perNodeMetrics: 'all',
 } as const;
 
 /** A value and where it came from: an environment variable, or the CLI flag that overrides it. */
@@ -102,19 +127,52 @@ export function loadConfig(sources: ConfigSources): ProbeConfig {
     );
   }
 
+  const tokenSetting = read(ENV.authToken);
+  const secretArnSetting = read(ENV.authSecretArn);
+  if (tokenSetting && secretArnSetting) {
+    throw new ConfigError(
+      ENV.authToken,
+      `set ${ENV.authToken} or ${ENV.authSecretArn}, not both: which token should win is not obvious`,
+    );
+  }
+
   return {
     endpoint,
     clusterName: parseClusterName(read(ENV.clusterName), endpoint),
     tls,
     ...(caSetting && { caFile: caSetting.value, caPem: readCaFile(caSetting) }),
     ...optional('username', parseUsername(read(ENV.username))),
-    ...optional('authToken', parseToken(read(ENV.authToken))),
-    ...optional('authSecretArn', parseSecretArn(read(ENV.authSecretArn))),
+    ...optional('authToken', parseToken(tokenSetting)),
+    ...optional('authSecretArn', parseSecretArn(secretArnSetting)),
     timeoutMs,
     deadlineMs,
     metricsSink: parseSink(read(ENV.metricsSink), sources.defaultSink),
     metricsNamespace: parseNamespace(read(ENV.metricsNamespace)),
+    sweepsPerInvocation: parseCount(
+      read(ENV.sweepsPerInvocation),
+      DEFAULTS.sweepsPerInvocation,
+      60,
+    ),
+    sweepIntervalMs: parseMillis(read(ENV.sweepIntervalMs), DEFAULTS.sweepIntervalMs, 900_000),
+    highResolution: parseBoolean(read(ENV.highResolution), DEFAULTS.highResolution),
+    perNodeMetrics: parseOneOf(
+      read(ENV.perNodeMetrics),
+      Object.values(PerNodeMetrics),
+      DEFAULTS.perNodeMetrics,
+    ),
   };
+}
+
+function parseCount(setting: Setting | undefined, fallback: number, max: number): number {
+  if (setting === undefined) return fallback;
+  const { value, origin } = setting;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new ConfigError(
+      origin,
+      `${origin} must be a whole number between 1 and ${max}, got ${quote(value)}`,
+    );
+  }
+  return Number(value);
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
@@ -250,15 +308,23 @@ function parseSecretArn(setting: Setting | undefined): string | undefined {
 }
 
 function parseSink(setting: Setting | undefined, fallback: MetricsSink): MetricsSink {
+  return parseOneOf(setting, Object.values(MetricsSink), fallback);
+}
+
+function parseOneOf<T extends string>(
+  setting: Setting | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (setting === undefined) return fallback;
-  const sinks = Object.values(MetricsSink) as string[];
-  if (!sinks.includes(setting.value)) {
+  const value = allowed.find((candidate) => candidate === setting.value);
+  if (value === undefined) {
     throw new ConfigError(
       setting.origin,
-      `${setting.origin} must be one of ${sinks.join(', ')}, got ${quote(setting.value)}`,
+      `${setting.origin} must be one of ${allowed.join(', ')}, got ${quote(setting.value)}`,
     );
   }
-  return setting.value as MetricsSink;
+  return value;
 }
 
 function parseNamespace(setting: Setting | undefined): string {

@@ -95,3 +95,32 @@ export interface SweepReport {
 
 /** Rounds a latency to microseconds, as reports carry it. */
 export const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
+
+/**
+ * The report of a sweep that could not probe anything (no topology, no token): every check
+ * failed, with `error` saying why. `nodes` are the nodes known from earlier, if any.
+ */
+export function failedSweepReport(
+  cluster: string,
+  startedAt: Date,
+  durationMs: number,
+  error: string,
+  nodes: readonly NodeReport[] = [],
+): SweepReport {
+  return {
+    cluster,
+    ok: false,
+    startedAt: startedAt.toISOString(),
+    durationMs: roundMs(durationMs),
+    nodes,
+    checks: {
+      crossSlot: { ok: false, latencyMs: null, shards: 0, error: `crossSlot: not run: ${error}` },
+      slots: { ok: false, covered: 0, uncovered: '0-16383' },
+      clusterState: { ok: false, failing: [] },
+      slotMap: { ok: false, disagreeing: [] },
+    },
+    topology: { source: null, from: null, shards: 0 },
+    reconnects: 0,
+    error,
+  };
+}

@@ -10,7 +10,6 @@ import { describeError, type NodeTarget } from './cluster/connect.js';
 import { discoverTopology, type Discovery } from './cluster/discover.js';
 import { ConnectionPool, POOL_DEFAULTS, type PoolOptions } from './cluster/pool.js';
 import type { RouteState } from './cluster/routing.js';
-import { SLOT_COUNT } from './cluster/slots.js';
 import {
   clusterStateCheck,
   majorityDigest,
@@ -29,6 +28,7 @@ import { crossSlot } from './probes/cross-slot.js';
 import { PROBES_BY_ROLE } from './probes/index.js';
 import type { ProbeContext, ShardWrite, ShardWriteSignal } from './probes/types.js';
 import {
+  failedSweepReport,
   roundMs,
   type CrossSlotCheck,
   type NodeReport,
@@ -50,7 +50,10 @@ export type ProberConfig = Pick<
 >;
 
 /** How a sweep reports progress to whoever runs it (logs go to stderr in the CLI). */
-export interface SweepHooks {
+export interface SweepOptions {
+  /** This sweep's limit, when the caller has less time than PROBE_DEADLINE_MS (a Lambda near its end). */
+  readonly deadlineMs?: number;
+  /** Called when the deadline cut the sweep short. */
   readonly onDeadline?: (pendingNodes: number) => void;
 }
 
@@ -91,10 +94,14 @@ export class ClusterProber {
     this.#pool.close();
   }
 
-  async sweep(hooks: SweepHooks = {}): Promise<SweepReport> {
+  async sweep(options: SweepOptions = {}): Promise<SweepReport> {
     const startedAt = new Date();
     const start = performance.now();
-    const deadlineAt = start + this.#config.deadlineMs;
+    const deadlineMs = Math.min(
+      options.deadlineMs ?? this.#config.deadlineMs,
+      this.#config.deadlineMs,
+    );
+    const deadlineAt = start + deadlineMs;
     const sweepId = `${(this.#sweeps++).toString(36)}${randomBytes(3).toString('hex')}`;
     this.#pool.beginSweep();
     const reconnectsBefore = this.#pool.counters().reconnects;
@@ -150,7 +157,7 @@ export class ClusterProber {
     const outcome = await Promise.race([work.then(() => 'done' as const), deadline]);
     clearTimeout(deadlineTimer);
     if (outcome === 'deadline') {
-      hooks.onDeadline?.(states.filter((s) => !isComplete(s)).length);
+      options.onDeadline?.(states.filter((s) => !isComplete(s)).length);
       this.#pool.dropBusy();
     }
     for (const signal of signals.values()) signal.reject('the sweep ended');
@@ -158,13 +165,15 @@ export class ClusterProber {
 
     const views = states.map(nodeView);
     const majority = majorityDigest(views);
-    const nodes = states.map((state) => this.#nodeReport(state, majority, primaryWrote(state)));
+    const nodes = states.map((state) =>
+      this.#nodeReport(state, deadlineMs, majority, primaryWrote(state)),
+    );
     const checks = {
       crossSlot: crossSlotResult.value ?? {
         ok: false as const,
         latencyMs: null,
         shards: canarySlots.size,
-        error: `crossSlot: deadline: not finished within ${this.#config.deadlineMs} ms`,
+        error: `crossSlot: deadline: not finished within ${deadlineMs} ms`,
       },
       slots: slotsCheck(topology, nodes),
       clusterState: clusterStateCheck(views),
@@ -306,10 +315,15 @@ export class ClusterProber {
     });
   }
 
-  #nodeReport(state: NodeState, majority?: string, primaryWrote = true): NodeReport {
+  #nodeReport(
+    state: NodeState,
+    deadlineMs: number,
+    majority?: string,
+    primaryWrote = true,
+  ): NodeReport {
     const reason =
       state.abandoned ??
-      `deadline: the sweep ended after ${this.#config.deadlineMs} ms before this probe finished`;
+      `deadline: the sweep ended after ${deadlineMs} ms before this probe finished`;
     const probes: Partial<Record<ProbeName, ProbeResult>> = {};
     for (const name of state.expected) {
       const unfinished: ProbeResult =
@@ -341,25 +355,19 @@ export class ClusterProber {
 
   #unreachableReport(startedAt: Date, start: number, cause: string): SweepReport {
     const error = `topology: ${cause}`;
-    const nodes: NodeReport[] = (this.#lastTopology?.nodes ?? []).map((node) =>
-      this.#nodeReport({ ...newNodeState(node), abandoned: `not probed: ${error}` }),
+    const nodes = (this.#lastTopology?.nodes ?? []).map((node) =>
+      this.#nodeReport(
+        { ...newNodeState(node), abandoned: `not probed: ${error}` },
+        this.#config.deadlineMs,
+      ),
     );
-    return {
-      cluster: this.#config.clusterName,
-      ok: false,
-      startedAt: startedAt.toISOString(),
-      durationMs: roundMs(performance.now() - start),
-      nodes,
-      checks: {
-        crossSlot: { ok: false, latencyMs: null, shards: 0, error: `crossSlot: not run: ${error}` },
-        slots: { ok: false, covered: 0, uncovered: `0-${SLOT_COUNT - 1}` },
-        clusterState: { ok: false, failing: [] },
-        slotMap: { ok: false, disagreeing: [] },
-      },
-      topology: { source: null, from: null, shards: 0 },
-      reconnects: 0,
+    return failedSweepReport(
+      this.#config.clusterName,
+      startedAt,
+      performance.now() - start,
       error,
-    };
+      nodes,
+    );
   }
 }
 

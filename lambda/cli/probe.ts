@@ -6,7 +6,10 @@
 import { loadConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { readLocalClusterSettings } from '../local/local-cluster.js';
-import { ClusterProber } from '../sweep.js';
+import type { Logger } from '../log.js';
+import { createSink } from '../metrics/sink.js';
+import { ProbeRunner } from '../runner.js';
+import { tokenSourceFor } from '../token-source.js';
 import { integerFlag, parseFlags } from './args.js';
 import { EXIT, runCommand, sleep } from './main.js';
 import { renderReport } from './table.js';
@@ -29,16 +32,23 @@ async function probe(argv: readonly string[]): Promise<number> {
   const config = loadConfig({ env, flags, defaultSink: 'none' });
   const json = values.json === true;
 
-  const prober = new ClusterProber(config);
+  // Metrics go where METRICS_SINK says; EMF lines go to stderr under --json, whose stdout
+  // carries the reports alone.
+  const emfOut = json ? process.stderr : process.stdout;
+  const runner = new ProbeRunner(config, {
+    sink: createSink(config.metricsSink, config.metricsNamespace, {
+      write: (line) => emfOut.write(`${line}\n`),
+    }),
+    tokens: tokenSourceFor(config),
+    log: errorsOnly,
+  });
   let ok = false;
   try {
     for (let round = 1; round <= rounds; round++) {
       const roundStart = performance.now();
-      const report = await prober.sweep({
-        onDeadline: (pending) =>
-          process.stderr.write(
-            `slotwatch: round ${round} hit its deadline with ${pending} node(s) unfinished\n`,
-          ),
+      const { report } = await runner.sweep({
+        deadlineMs: config.deadlineMs,
+        publishTimeoutMs: PUBLISH_TIMEOUT_MS,
       });
       ok = report.ok;
       process.stdout.write(
@@ -49,10 +59,23 @@ async function probe(argv: readonly string[]): Promise<number> {
       if (round < rounds) await sleep(Math.max(0, intervalMs - (performance.now() - roundStart)));
     }
   } finally {
-    prober.close();
+    runner.close();
   }
   return ok ? EXIT.ok : EXIT.failed;
 }
+
+/** Publishing from the CLI may take this long per round. */
+const PUBLISH_TIMEOUT_MS = 10_000;
+
+/** The CLI prints reports itself; of the runner's log lines it shows only errors, as text. */
+const errorsOnly: Logger = {
+  log(level, message, fields = {}) {
+    if (level === 'error')
+      process.stderr.write(
+        `slotwatch: ${message}: ${typeof fields.error === 'string' ? fields.error : ''}\n`,
+      );
+  },
+};
 
 const DEFAULT_LOCAL_DIR = '.slotwatch/local-cluster';
 

@@ -5,7 +5,7 @@
  * does not blind the probe.
  */
 import { formatAddress, parseClusterNodes, parseClusterShards, type Topology } from './topology.js';
-import type { NodeTarget } from './connect.js';
+import { describeError, type NodeTarget } from './connect.js';
 import type { ConnectionPool } from './pool.js';
 
 export interface Discovery {
@@ -70,11 +70,19 @@ export async function discoverTopology(
   const fallbackAnswers = seedFailedOrSlow.then(() => Promise.any(fallbacks.map(ask)));
   try {
     return await Promise.any([seedAnswer, fallbackAnswers]);
-  } catch (error) {
-    const causes = error instanceof AggregateError ? error.errors : [error];
-    throw new DiscoveryError('no node answered CLUSTER SHARDS / CLUSTER NODES', {
-      cause: causes[0],
-    });
+  } catch {
+    // Every node failed: report the seed's own cause (auth, tls, refused…), which is what the
+    // operator can act on, and how many other nodes failed with it.
+    const seedError = await seedAnswer.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    throw new DiscoveryError(
+      `${describeError(seedError)} (and ${fallbacks.length} other known node(s) did not answer either)`,
+      {
+        cause: seedError,
+      },
+    );
   } finally {
     clearTimeout(hedge);
   }

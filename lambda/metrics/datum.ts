@@ -21,7 +21,10 @@ export interface MetricDatum {
 
 /** Publishes datums somewhere; rejects with MetricsPublishError when any part failed. */
 export interface MetricsSink {
-  publish(datums: readonly MetricDatum[], options?: { signal?: AbortSignal }): Promise<PublishResult>;
+  publish(
+    datums: readonly MetricDatum[],
+    options?: { signal?: AbortSignal },
+  ): Promise<PublishResult>;
 }
 
 export interface PublishResult {

@@ -20,24 +20,48 @@ export interface MetricDefinition {
   readonly description: string;
 }
 
-const metric = (name: string, unit: MetricUnit, description: string): MetricDefinition => ({ name, unit, description });
+const metric = (name: string, unit: MetricUnit, description: string): MetricDefinition => ({
+  name,
+  unit,
+  description,
+});
 
 export const METRIC = {
   // CONTRACT section 4, dimension Cluster
-  probeSuccess: metric('ProbeSuccess', 'None', "1 when the sweep's ok is true, else 0; published even when nothing could be reached"),
+  probeSuccess: metric(
+    'ProbeSuccess',
+    'None',
+    "1 when the sweep's ok is true, else 0; published even when nothing could be reached",
+  ),
   healthyNodes: metric('HealthyNodes', 'Count', 'nodes whose probes all passed'),
   totalNodes: metric('TotalNodes', 'Count', "nodes the cluster's topology lists"),
   sweepDuration: metric('SweepDuration', 'Milliseconds', 'wall time of the whole sweep'),
-  crossSlotLatency: metric('CrossSlotLatency', 'Milliseconds', 'multi-key write and read spanning every shard'),
+  crossSlotLatency: metric(
+    'CrossSlotLatency',
+    'Milliseconds',
+    'multi-key write and read spanning every shard',
+  ),
   // CONTRACT section 4, dimensions Cluster and Node
   nodeAvailable: metric('NodeAvailable', 'None', '1 when the node passed every probe, else 0'),
   pingLatency: metric('PingLatency', 'Milliseconds', 'PING round trip'),
   readLatency: metric('ReadLatency', 'Milliseconds', "GET of the shard's canary key on the node"),
-  pipelineLatency: metric('PipelineLatency', 'Milliseconds', 'five pipelined commands, one round trip'),
+  pipelineLatency: metric(
+    'PipelineLatency',
+    'Milliseconds',
+    'five pipelined commands, one round trip',
+  ),
   writeLatency: metric('WriteLatency', 'Milliseconds', 'SET with TTL on a primary'),
-  replicationLag: metric('ReplicationLag', 'Milliseconds', "time until a replica serves its primary's fresh write"),
+  replicationLag: metric(
+    'ReplicationLag',
+    'Milliseconds',
+    "time until a replica serves its primary's fresh write",
+  ),
   // Additions, dimension Cluster
-  slotsCovered: metric('SlotsCovered', 'Count', 'slots served by a reachable primary (16384 when whole)'),
+  slotsCovered: metric(
+    'SlotsCovered',
+    'Count',
+    'slots served by a reachable primary (16384 when whole)',
+  ),
   reconnects: metric('Reconnects', 'Count', 'stale connections replaced during the sweep'),
   // Addition, dimensions Cluster and Check (crossSlot, slots, clusterState, slotMap)
   checkSuccess: metric('CheckSuccess', 'None', '1 when the cluster-wide check passed, else 0'),

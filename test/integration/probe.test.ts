@@ -12,6 +12,7 @@ import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import { ClusterProber } from '../../lambda/sweep.js';
 import {
   TEST_TIMEOUTS,
+  adminOn,
   jsonReports,
   portOf,
   proberFor,
@@ -36,18 +37,6 @@ const handle = useTestCluster();
 beforeAll(() => {
   ({ cluster, prober } = handle);
 });
-
-async function adminOn(
-  port: number,
-  run: (admin: Awaited<ReturnType<LocalCluster['connectAdmin']>>) => Promise<void>,
-) {
-  const admin = await cluster.connectAdmin(port);
-  try {
-    await run(admin);
-  } finally {
-    admin.disconnect();
-  }
-}
 
 describe('a healthy sweep', () => {
   it('reports every primary and replica with its role, shard and probes', async () => {
@@ -104,7 +93,7 @@ describe('a healthy sweep', () => {
         }),
       );
       expect(owner).toBeDefined();
-      await adminOn(portOf(owner?.address ?? ''), async (admin) => {
+      await adminOn(cluster, portOf(owner?.address ?? ''), async (admin) => {
         await admin.set(key, `value-of-${key}`);
       });
     }
@@ -114,7 +103,7 @@ describe('a healthy sweep', () => {
 
     // Assess
     for (const node of primaries) {
-      await adminOn(portOf(node.address), async (admin) => {
+      await adminOn(cluster, portOf(node.address), async (admin) => {
         const keys = (await admin.call('KEYS', '*')) as string[];
         for (const key of keys) {
           if (slotsOf.has(key)) {
@@ -141,7 +130,7 @@ describe('warm connections', () => {
       expect((await warm.sweep()).ok).toBe(true);
       let killed = 0;
       for (const node of cluster.nodes) {
-        await adminOn(node.port, async (admin) => {
+        await adminOn(cluster, node.port, async (admin) => {
           const list = String(await admin.call('CLIENT', 'LIST'));
           for (const id of [...list.matchAll(/id=(\d+) [^\n]* name=slotwatch /g)].map(
             (m) => m[1] ?? '',
@@ -175,7 +164,7 @@ describe('warm connections', () => {
     const warm = proberFor(cluster);
     const setTimeoutAll = async (seconds: string) => {
       for (const node of cluster.nodes) {
-        await adminOn(node.port, async (admin) => {
+        await adminOn(cluster, node.port, async (admin) => {
           await admin.call('CONFIG', 'SET', 'timeout', seconds);
         });
       }
@@ -334,10 +323,10 @@ describe('slots on the move', () => {
     const target = report.nodes.find((n) => n.role === 'primary' && n !== source);
     const sourcePort = portOf(source?.address ?? '');
     const targetPort = portOf(target?.address ?? '');
-    await adminOn(targetPort, async (admin) => {
+    await adminOn(cluster, targetPort, async (admin) => {
       await admin.call('CLUSTER', 'SETSLOT', '0', 'IMPORTING', source?.id ?? '');
     });
-    await adminOn(sourcePort, async (admin) => {
+    await adminOn(cluster, sourcePort, async (admin) => {
       await admin.call('CLUSTER', 'SETSLOT', '0', 'MIGRATING', target?.id ?? '');
       await admin.del(canaryKey(0, 'xs:0'), canaryKey(0, 'xs:1'));
     });
@@ -357,13 +346,13 @@ describe('slots on the move', () => {
         migrating.checks.crossSlot.ok && migrating.checks.crossSlot.redirects,
       ).toBeGreaterThanOrEqual(2);
       expect(migrating.ok).toBe(true);
-      await adminOn(targetPort, async (admin) => {
+      await adminOn(cluster, targetPort, async (admin) => {
         const values = await admin.pipeline().asking().get(canaryKey(0, 'xs:0')).exec();
         expect(values?.[1]?.[1]).toMatch(/^sw:/);
       });
     } finally {
       for (const port of [sourcePort, targetPort]) {
-        await adminOn(port, async (admin) => {
+        await adminOn(cluster, port, async (admin) => {
           await admin.call('CLUSTER', 'SETSLOT', '0', 'STABLE');
         });
       }
@@ -377,7 +366,7 @@ describe('a cluster that announces hostnames (as ElastiCache TLS clusters do)', 
     // Prepare: every node announces "localhost" and prefers hostnames in its replies.
     const setAll = async (hostname: string, preferred: string) => {
       for (const node of cluster.nodes) {
-        await adminOn(node.port, async (admin) => {
+        await adminOn(cluster, node.port, async (admin) => {
           await admin.call('CONFIG', 'SET', 'cluster-announce-hostname', hostname);
           await admin.call('CONFIG', 'SET', 'cluster-preferred-endpoint-type', preferred);
         });
@@ -406,7 +395,7 @@ describe('an ACL user limited to the canary prefix and denied CLUSTER SHARDS', (
     // Prepare: the same user on every node (ACLs are per node), keys limited to the prefix.
     const password = 'acl-user-password-1234';
     for (const node of cluster.nodes) {
-      await adminOn(node.port, async (admin) => {
+      await adminOn(cluster, node.port, async (admin) => {
         await admin.call(
           'ACL',
           'SETUSER',
@@ -436,7 +425,7 @@ describe('an ACL user limited to the canary prefix and denied CLUSTER SHARDS', (
     } finally {
       restricted.close();
       for (const node of cluster.nodes) {
-        await adminOn(node.port, async (admin) => {
+        await adminOn(cluster, node.port, async (admin) => {
           await admin.call('ACL', 'DELUSER', 'probe');
         });
       }

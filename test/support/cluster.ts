@@ -1,6 +1,9 @@
 /** Helpers for integration tests: a real local cluster per test file, and the CLI as a subprocess. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { connectNode } from '../../lambda/local/node-client.js';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../lambda/config.js';
 import {
@@ -115,5 +118,23 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Runs `work` on an admin connection (TLS, AUTH) to one node, and always disconnects it. `token`
+ * overrides the cluster's own, for tests that change the password.
+ */
+export async function adminOn(
+  cluster: LocalCluster,
+  port: number,
+  work: (admin: Redis) => Promise<void>,
+  token: string = cluster.settings.token,
+): Promise<void> {
+  const admin = await connectNode(port, readFileSync(cluster.settings.caFile, 'utf8'), token);
+  try {
+    await work(admin);
+  } finally {
+    admin.disconnect();
   }
 }

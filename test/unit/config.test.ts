@@ -41,6 +41,10 @@ describe('loadConfig defaults', () => {
       deadlineMs: 10_000,
       metricsSink: 'none',
       metricsNamespace: 'Slotwatch',
+      sweepsPerInvocation: 1,
+      sweepIntervalMs: 10_000,
+      highResolution: false,
+      perNodeMetrics: 'all',
     });
     expect(config.authToken).toBeUndefined();
     expect(config.caPem).toBeUndefined();
@@ -65,13 +69,15 @@ describe('loadConfig defaults', () => {
       CLUSTER_NAME: 'orders',
       CLUSTER_TLS: 'FALSE',
       CLUSTER_USERNAME: 'probe-user',
-      CLUSTER_AUTH_TOKEN: 's3cret-token-value',
       CLUSTER_AUTH_SECRET_ARN:
         'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slotwatch/token-AbCdEf',
       PROBE_TIMEOUT_MS: ' 250 ',
       PROBE_DEADLINE_MS: '3000',
       METRICS_SINK: 'emf',
       METRICS_NAMESPACE: 'Team/Cache',
+      PROBE_SWEEPS_PER_INVOCATION: '6',
+      PROBE_SWEEP_INTERVAL_MS: '10000',
+      METRICS_HIGH_RESOLUTION: 'true',
     });
     expect(config).toMatchObject({
       endpoint: { host: '::1', port: 7000 },
@@ -83,8 +89,14 @@ describe('loadConfig defaults', () => {
       deadlineMs: 3000,
       metricsSink: 'emf',
       metricsNamespace: 'Team/Cache',
+      sweepsPerInvocation: 6,
+      sweepIntervalMs: 10_000,
+      highResolution: true,
     });
-    expect(config.authToken?.reveal()).toBe('s3cret-token-value');
+    expect(config.authToken).toBeUndefined();
+    expect(load({ CLUSTER_AUTH_TOKEN: 's3cret-token-value' }).authToken?.reveal()).toBe(
+      's3cret-token-value',
+    );
   });
 
   it('lets a flag override its variable, and names the flag in errors', () => {
@@ -236,6 +248,33 @@ describe('loadConfig rejects bad input with a message naming the variable and va
       { CLUSTER_NAME: 'a\u0007b' },
       'CLUSTER_NAME',
       'CLUSTER_NAME must be 1 to 255 printable characters (it is the Cluster dimension), got "a\\u0007b"',
+    ],
+    [
+      'zero sweeps per invocation',
+      { PROBE_SWEEPS_PER_INVOCATION: '0' },
+      'PROBE_SWEEPS_PER_INVOCATION',
+      'PROBE_SWEEPS_PER_INVOCATION must be a whole number between 1 and 60, got "0"',
+    ],
+    [
+      'a sweep interval in seconds',
+      { PROBE_SWEEP_INTERVAL_MS: '10s' },
+      'PROBE_SWEEP_INTERVAL_MS',
+      'PROBE_SWEEP_INTERVAL_MS must be a whole number of milliseconds between 1 and 900000, got "10s"',
+    ],
+    [
+      'a non-boolean resolution flag',
+      { METRICS_HIGH_RESOLUTION: '1' },
+      'METRICS_HIGH_RESOLUTION',
+      'METRICS_HIGH_RESOLUTION must be true or false, got "1"',
+    ],
+    [
+      'both a token and a secret',
+      {
+        CLUSTER_AUTH_TOKEN: 'x',
+        CLUSTER_AUTH_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:t',
+      },
+      'CLUSTER_AUTH_TOKEN',
+      'set CLUSTER_AUTH_TOKEN or CLUSTER_AUTH_SECRET_ARN, not both: which token should win is not obvious',
     ],
   ])('%s', (_case, env, setting, message) => {
     // Act
