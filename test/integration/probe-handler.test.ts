@@ -156,6 +156,19 @@ describe('the probe handler', () => {
     expect(sweepLine?.error).toMatch(/^secret: cannot read secret .*ResourceNotFoundException/);
   });
 
+  it('publishes ProbeSuccess 0 when the cluster cannot be reached', async () => {
+    aws.setSecret(SECRET_ARN, cluster.settings.token);
+    aws.reset();
+    const handler = await coldHandler({ CLUSTER_ENDPOINT: '127.0.0.1:9', CLUSTER_NAME: 'orders' });
+
+    const summary = await handler({}, contextWith(30_000));
+
+    expect(summary).toMatchObject({ cluster: 'orders', ok: false });
+    const [success] = datumsNamed('ProbeSuccess');
+    expect(success).toMatchObject({ Value: 0, Dimensions: [{ Name: 'Cluster', Value: 'orders' }] });
+    expect(datumsNamed('TotalNodes')[0]?.Value).toBe(0);
+  });
+
   it('follows an AUTH token rotation without a false alarm', async () => {
     // Prepare: a warm handler with the current token cached.
     const oldToken = cluster.settings.token;
