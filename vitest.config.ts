@@ -12,6 +12,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          // Synthesizing bundles the Lambda with esbuild: slower than a unit test.
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // Each file starts its own real cluster; on two cores they run one at a time so that

@@ -227,10 +227,16 @@ function parseMillis(setting: Setting | undefined, fallback: number, max: number
   return Number(value);
 }
 
-/** The first DNS label of the endpoint host (`orders-cache` of the ElastiCache name), or `host-port` for an IP. */
+/**
+ * The first DNS label of the endpoint host (`orders-cache` of the ElastiCache name), or
+ * `host-port` for an IP. TLS-enabled ElastiCache clusters put `clustercfg.` in front of the
+ * replication group's name, so that label is skipped.
+ */
 export function defaultClusterName(endpoint: Endpoint): string {
   if (isIP(endpoint.host) !== 0) return `${endpoint.host}-${endpoint.port}`;
-  return endpoint.host.split('.')[0] ?? endpoint.host;
+  const labels = endpoint.host.split('.');
+  const first = labels[0] === 'clustercfg' && labels.length > 1 ? labels[1] : labels[0];
+  return first ?? endpoint.host;
 }
 
 function parseClusterName(setting: Setting | undefined, endpoint: Endpoint): string {

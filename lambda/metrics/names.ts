@@ -77,5 +77,14 @@ export const PROBE_METRIC = {
   replication: METRIC.replicationLag,
 } as const;
 
+/**
+ * Which probes each role runs, hence which (probe, role) latency series exist. The engine's
+ * registry (lambda/probes/index.ts) must agree; a unit test holds them together.
+ */
+export const PROBES_BY_ROLE = {
+  primary: ['ping', 'read', 'pipeline', 'write'],
+  replica: ['ping', 'read', 'pipeline', 'replication'],
+} as const satisfies Record<'primary' | 'replica', readonly (keyof typeof PROBE_METRIC)[]>;
+
 /** Default CloudWatch namespace (METRICS_NAMESPACE overrides it). */
 export const DEFAULT_NAMESPACE = 'Slotwatch';

@@ -57,6 +57,10 @@ describe('loadConfig defaults', () => {
   it.each([
     [{ host: '10.0.1.12', port: 6379 }, '10.0.1.12-6379'],
     [{ host: 'orders-cache.abc.clustercfg.use1.cache.amazonaws.com', port: 6379 }, 'orders-cache'],
+    [
+      { host: 'clustercfg.orders-cache.abc123.use1.cache.amazonaws.com', port: 6379 },
+      'orders-cache',
+    ],
     [{ host: 'localhost', port: 7000 }, 'localhost'],
     [{ host: '::1', port: 7000 }, '::1-7000'],
   ])('names the cluster after %o as %s', (endpoint, name) => {

@@ -179,3 +179,12 @@ describe('nodeDimension', () => {
     expect(nodeDimension(address)).toBe(name);
   });
 });
+
+describe('the role -> probes table shared with the dashboard', () => {
+  it('matches the probes the engine runs for each role', async () => {
+    const { PROBES_BY_ROLE: engine } = await import('../../lambda/probes/index.js');
+    const { PROBES_BY_ROLE: names } = await import('../../lambda/metrics/names.js');
+    expect(engine.primary.map(([name]) => name)).toEqual(names.primary);
+    expect(engine.replica.map(([name]) => name)).toEqual(names.replica);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The CDK app: the only place that reads context. It creates the cluster stack (unless the
+ * context names an existing cluster) and the probe stack, and runs cdk-nag's AWS Solutions checks
+ * over everything: synth fails on any finding that is not acknowledged with a reason.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { defaultClusterName, parseEndpoint } from '../lambda/config.js';
+import { ClusterStack } from './stacks/cluster-stack.js';
+import { ProbeStack, type ProbeTarget } from './stacks/probe-stack.js';
+import {
+  parseSettings,
+  type DeploymentSettings,
+  type ExistingClusterSettings,
+} from './settings.js';
+
+export function buildApp(app: App = new App()): { app: App; settings: DeploymentSettings } {
+  const settings = parseSettings((key) => app.node.tryGetContext(key));
+  const env = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+  const probeProps = {
+    env,
+    settings: settings.probe,
+    networkPath: settings.networkPath,
+    ...(settings.alarmEmail && { alarmEmail: settings.alarmEmail }),
+  };
+
+  if (settings.cluster.mode === 'create') {
+    const clusterStack = new ClusterStack(app, `${settings.stackPrefix}-Cluster`, {
+      env,
+      cluster: settings.cluster,
+    });
+    const { cache } = clusterStack;
+    new ProbeStack(app, `${settings.stackPrefix}-Probe`, {
+      ...probeProps,
+      target: () => ({
+        vpc: clusterStack.network.vpc,
+        subnets: clusterStack.network.subnets,
+        clusterSecurityGroup: cache.securityGroup,
+        endpoint: cache.configurationEndpoint,
+        port: cache.port,
+        authSecret: cache.authSecret,
+        clusterName: settings.clusterName ?? cache.replicationGroupId,
+      }),
+    });
+  } else {
+    const existing = settings.cluster;
+    new ProbeStack(app, `${settings.stackPrefix}-Probe`, {
+      ...probeProps,
+      target: (scope) => existingTarget(scope, existing, settings.clusterName),
+    });
+  }
+
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, settings };
+}
+
+/** Imports an existing cluster's network, security group and secret, without any lookup. */
+function existingTarget(
+  scope: Construct,
+  cluster: ExistingClusterSettings,
+  clusterName: string | undefined,
+): ProbeTarget {
+  const endpoint = parseEndpoint({ value: cluster.endpoint, origin: 'clusterEndpoint' });
+  const vpc = ec2.Vpc.fromVpcAttributes(scope, 'ClusterVpc', {
+    vpcId: cluster.vpcId,
+    availabilityZones:
+      cluster.availabilityZones.length > 0
+        ? [...cluster.availabilityZones]
+        : cluster.subnetIds.map((_, i) => `az-${i}`),
+    privateSubnetIds: [...cluster.subnetIds],
+  });
+  return {
+    vpc,
+    subnets: {
+      subnets: cluster.subnetIds.map((id, i) =>
+        ec2.Subnet.fromSubnetId(scope, `ClusterSubnet${i}`, id),
+      ),
+    },
+    clusterSecurityGroup: ec2.SecurityGroup.fromSecurityGroupId(
+      scope,
+      'ClusterSecurityGroup',
+      cluster.securityGroupId,
+      { mutable: true },
+    ),
+    endpoint: cluster.endpoint,
+    port: cluster.port,
+    authSecret: secretsmanager.Secret.fromSecretCompleteArn(
+      scope,
+      'AuthSecret',
+      cluster.authSecretArn,
+    ),
+    clusterName: clusterName ?? defaultClusterName(endpoint),
+  };
+}
+
+// Run as the CDK app (cdk.json: "app"), not when imported by the tests.
+if (process.argv[1]?.endsWith('infra/app.ts')) {
+  buildApp().app.synth();
+}

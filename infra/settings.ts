@@ -1,0 +1,301 @@
+/**
+ * CDK context -> typed, validated deployment settings. Pure: `app.ts` hands in a getter over the
+ * app's context (cdk.json defaults, overridden by `-c key=value`); every error names the key and
+ * the bad value. Context given on the command line arrives as strings, from cdk.json as JSON.
+ */
+import type { PerNodeMetrics } from '../lambda/config.js';
+import { DEFAULT_NAMESPACE } from '../lambda/metrics/names.js';
+
+export class ContextError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ContextError';
+  }
+}
+
+export type CacheEngine = 'valkey' | 'redis';
+
+/** A cluster this app creates. */
+export interface NewClusterSettings {
+  readonly mode: 'create';
+  readonly engine: CacheEngine;
+  /** Undefined: the construct's default for the engine. */
+  readonly engineVersion?: string;
+  readonly nodeType: string;
+  readonly shards: number;
+  readonly replicasPerShard: number;
+  readonly port: number;
+}
+
+/** A cluster that already exists ("bring your own"): the probe stack alone is deployed. */
+export interface ExistingClusterSettings {
+  readonly mode: 'existing';
+  readonly endpoint: string;
+  readonly port: number;
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly availabilityZones: readonly string[];
+  readonly securityGroupId: string;
+  readonly authSecretArn: string;
+  /** For the drill's TestFailover (issue 5); optional for probing. */
+  readonly replicationGroupId?: string;
+}
+
+export interface ProbeSettings {
+  readonly scheduleMinutes: number;
+  readonly sweepsPerInvocation: number;
+  readonly sweepIntervalMs: number;
+  readonly highResolution: boolean;
+  readonly metricsSink: 'cloudwatch' | 'emf';
+  readonly perNodeMetrics: PerNodeMetrics;
+  readonly namespace: string;
+  readonly timeoutMs: number;
+  readonly deadlineMs: number;
+}
+
+export interface DeploymentSettings {
+  readonly stackPrefix: string;
+  /** The Cluster dimension; undefined: derived by the probe from the endpoint. */
+  readonly clusterName?: string;
+  readonly cluster: NewClusterSettings | ExistingClusterSettings;
+  readonly probe: ProbeSettings;
+  /** `endpoints`: interface VPC endpoints for the AWS APIs; `nat`: the subnets already route out. */
+  readonly networkPath: 'endpoints' | 'nat';
+  readonly alarmEmail?: string;
+  readonly drill: boolean;
+}
+
+type Get = (key: string) => unknown;
+
+/** lambda/invocation.ts keeps 1 s of safety margin and 3 s to publish after each sweep. */
+const SWEEP_MARGINS_MS = 4000;
+
+/** The probe function's timeout: 2 s below the schedule interval, so runs never overlap. */
+export function functionTimeoutSeconds(scheduleMinutes: number): number {
+  return Math.min(900, scheduleMinutes * 60 - 2);
+}
+
+const present = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
+
+function text(get: Get, key: string): string | undefined {
+  const value = get(key);
+  if (!present(value)) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new ContextError(key, `context ${key} must be a string, got ${JSON.stringify(value)}`);
+  }
+  return String(value).trim();
+}
+
+function integer(get: Get, key: string, fallback: number, min: number, max: number): number {
+  const raw = text(get, key);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ContextError(
+      key,
+      `context ${key} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return Number(raw);
+}
+
+function flag(get: Get, key: string, fallback: boolean): boolean {
+  const value = get(key);
+  if (!present(value)) return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ContextError(key, `context ${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function oneOf<T extends string>(get: Get, key: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(get, key);
+  if (raw === undefined) return fallback;
+  const match = allowed.find((candidate) => candidate === raw);
+  if (match === undefined) {
+    throw new ContextError(
+      key,
+      `context ${key} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return match;
+}
+
+function list(get: Get, key: string): string[] {
+  const value = get(key);
+  if (!present(value)) return [];
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function matching(get: Get, key: string, pattern: RegExp, what: string): string | undefined {
+  const raw = text(get, key);
+  if (raw !== undefined && !pattern.test(raw)) {
+    throw new ContextError(key, `context ${key} must be ${what}, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+const EXISTING_KEYS = [
+  'clusterEndpoint',
+  'vpcId',
+  'subnetIds',
+  'clusterSecurityGroupId',
+  'authSecretArn',
+] as const;
+
+function existingCluster(get: Get): ExistingClusterSettings {
+  const missing = EXISTING_KEYS.filter((key) => !present(get(key)));
+  if (missing.length > 0) {
+    throw new ContextError(
+      missing[0] ?? 'clusterEndpoint',
+      `to probe an existing cluster, set every one of ${EXISTING_KEYS.join(', ')}; missing: ${missing.join(', ')}`,
+    );
+  }
+  const endpoint =
+    matching(
+      get,
+      'clusterEndpoint',
+      /^[A-Za-z0-9.-]+:\d{1,5}$/,
+      'host:port of the configuration endpoint',
+    ) ?? '';
+  const subnetIds = list(get, 'subnetIds');
+  for (const id of subnetIds) {
+    if (!/^subnet-[0-9a-f]{8,17}$/.test(id))
+      throw new ContextError(
+        'subnetIds',
+        `context subnetIds: ${JSON.stringify(id)} is not a subnet id`,
+      );
+  }
+  if (subnetIds.length < 2)
+    throw new ContextError(
+      'subnetIds',
+      'context subnetIds must name at least two subnets (two AZs), comma-separated',
+    );
+  const availabilityZones = list(get, 'availabilityZones');
+  if (availabilityZones.length > 0 && availabilityZones.length !== subnetIds.length) {
+    throw new ContextError(
+      'availabilityZones',
+      `context availabilityZones must name one zone per subnet (${subnetIds.length}), got ${availabilityZones.length}`,
+    );
+  }
+  const replicationGroupId = matching(
+    get,
+    'replicationGroupId',
+    /^[a-z][a-z0-9-]{0,39}$/,
+    'an ElastiCache replication group id',
+  );
+  return {
+    mode: 'existing',
+    endpoint,
+    port: Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)),
+    vpcId: matching(get, 'vpcId', /^vpc-[0-9a-f]{8,17}$/, 'a VPC id (vpc-…)') ?? '',
+    subnetIds,
+    availabilityZones,
+    securityGroupId:
+      matching(
+        get,
+        'clusterSecurityGroupId',
+        /^sg-[0-9a-f]{8,17}$/,
+        'a security group id (sg-…)',
+      ) ?? '',
+    authSecretArn:
+      matching(
+        get,
+        'authSecretArn',
+        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+        'a Secrets Manager secret ARN',
+      ) ?? '',
+    ...(replicationGroupId && { replicationGroupId }),
+  };
+}
+
+function newCluster(get: Get): NewClusterSettings {
+  const engineVersion = matching(
+    get,
+    'engineVersion',
+    /^\d+\.\d+$/,
+    'a major.minor engine version such as 8.0',
+  );
+  return {
+    mode: 'create',
+    engine: oneOf(get, 'engine', ['valkey', 'redis'] as const, 'valkey'),
+    ...(engineVersion && { engineVersion }),
+    nodeType:
+      matching(
+        get,
+        'nodeType',
+        /^cache\.[a-z0-9]+\.[a-z0-9]+$/,
+        'an ElastiCache node type such as cache.t4g.small',
+      ) ?? 'cache.t4g.small',
+    shards: integer(get, 'shards', 3, 1, 500),
+    replicasPerShard: integer(get, 'replicasPerShard', 1, 1, 5),
+    port: integer(get, 'port', 6380, 1024, 65535),
+  };
+}
+
+export function parseSettings(get: Get): DeploymentSettings {
+  const scheduleMinutes = integer(get, 'probeRateMinutes', 1, 1, 60);
+  const sweepsPerInvocation = integer(get, 'sweepsPerInvocation', 1, 1, 60);
+  const sweepIntervalMs = integer(get, 'sweepIntervalMs', 10_000, 1000, 60_000);
+  const timeoutMs = integer(get, 'probeTimeoutMs', 1000, 1, 60_000);
+  const deadlineMs = integer(get, 'probeDeadlineMs', 10_000, 1, 60_000);
+  if (timeoutMs >= deadlineMs) {
+    throw new ContextError(
+      'probeTimeoutMs',
+      `context probeTimeoutMs (${timeoutMs}) must be below probeDeadlineMs (${deadlineMs})`,
+    );
+  }
+  // The last sweep starts (n - 1) intervals in and needs two timeouts plus the invocation's
+  // margins (lambda/invocation.ts) before the function times out, 2 s before the next run.
+  const functionTimeoutMs = functionTimeoutSeconds(scheduleMinutes) * 1000;
+  if (
+    (sweepsPerInvocation - 1) * sweepIntervalMs + 2 * timeoutMs + SWEEP_MARGINS_MS >
+    functionTimeoutMs
+  ) {
+    throw new ContextError(
+      'sweepsPerInvocation',
+      `context sweepsPerInvocation (${sweepsPerInvocation}) x sweepIntervalMs (${sweepIntervalMs}) leaves the last sweep no time within the ${functionTimeoutMs / 1000} s function timeout of a ${scheduleMinutes}-minute schedule`,
+    );
+  }
+  const clusterName = matching(
+    get,
+    'clusterName',
+    /^[^\p{Cc}]{1,255}$/u,
+    '1 to 255 printable characters',
+  );
+  const alarmEmail = matching(get, 'alarmEmail', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an e-mail address');
+  const byo = EXISTING_KEYS.some((key) => present(get(key)));
+  return {
+    stackPrefix:
+      matching(
+        get,
+        'stackPrefix',
+        /^[A-Za-z][A-Za-z0-9-]{0,63}$/,
+        'a stack name prefix (letters, digits, -)',
+      ) ?? 'Slotwatch',
+    ...(clusterName && { clusterName }),
+    cluster: byo ? existingCluster(get) : newCluster(get),
+    probe: {
+      scheduleMinutes,
+      sweepsPerInvocation,
+      sweepIntervalMs,
+      highResolution: flag(get, 'highResolution', false),
+      metricsSink: oneOf(get, 'metricsSink', ['cloudwatch', 'emf'] as const, 'cloudwatch'),
+      perNodeMetrics: oneOf(get, 'metricsPerNode', ['all', 'availability', 'none'] as const, 'all'),
+      namespace:
+        matching(
+          get,
+          'namespace',
+          /^(?!AWS\/)[0-9A-Za-z.\-_/#:]{1,255}$/,
+          'a CloudWatch namespace not starting with AWS/',
+        ) ?? DEFAULT_NAMESPACE,
+      timeoutMs,
+      deadlineMs,
+    },
+    networkPath: oneOf(get, 'networkPath', ['endpoints', 'nat'] as const, 'endpoints'),
+    ...(alarmEmail && { alarmEmail }),
+    drill: flag(get, 'drill', false),
+  };
+}

@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { ContextError, parseSettings } from '../../infra/settings.js';
+
+const BYO = {
+  clusterEndpoint: 'clustercfg.orders.abc123.use1.cache.amazonaws.com:6379',
+  vpcId: 'vpc-0123456789abcdef0',
+  subnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
+  clusterSecurityGroupId: 'sg-0123456789abcdef0',
+  authSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-auth-AbCdEf',
+};
+
+const parse = (context: Record<string, unknown>) => parseSettings((key) => context[key]);
+
+function contextError(run: () => unknown): ContextError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ContextError) return error;
+    throw error;
+  }
+  throw new Error('expected a ContextError');
+}
+
+describe('parseSettings', () => {
+  it('defaults to a new Valkey cluster of 3 shards x 1 replica, probed every minute through endpoints', () => {
+    expect(parse({})).toEqual({
+      stackPrefix: 'Slotwatch',
+      cluster: {
+        mode: 'create',
+        engine: 'valkey',
+        nodeType: 'cache.t4g.small',
+        shards: 3,
+        replicasPerShard: 1,
+        port: 6380,
+      },
+      probe: {
+        scheduleMinutes: 1,
+        sweepsPerInvocation: 1,
+        sweepIntervalMs: 10_000,
+        highResolution: false,
+        metricsSink: 'cloudwatch',
+        perNodeMetrics: 'all',
+        namespace: 'Slotwatch',
+        timeoutMs: 1000,
+        deadlineMs: 10_000,
+      },
+      networkPath: 'endpoints',
+      drill: false,
+    });
+  });
+
+  it('reads command-line strings and cdk.json values alike', () => {
+    const fromCli = parse({
+      shards: '12',
+      replicasPerShard: '2',
+      engine: 'redis',
+      engineVersion: '7.1',
+      drill: 'true',
+      highResolution: 'true',
+    });
+    const fromJson = parse({
+      shards: 12,
+      replicasPerShard: 2,
+      engine: 'redis',
+      engineVersion: '7.1',
+      drill: true,
+      highResolution: true,
+    });
+    expect(fromCli).toEqual(fromJson);
+    expect(fromCli.cluster).toMatchObject({
+      mode: 'create',
+      engine: 'redis',
+      engineVersion: '7.1',
+      shards: 12,
+      replicasPerShard: 2,
+    });
+    expect(fromCli.drill).toBe(true);
+  });
+
+  it('switches to an existing cluster when its keys are given', () => {
+    const settings = parse({
+      ...BYO,
+      availabilityZones: 'us-east-1a,us-east-1b',
+      replicationGroupId: 'orders',
+    });
+    expect(settings.cluster).toEqual({
+      mode: 'existing',
+      endpoint: BYO.clusterEndpoint,
+      port: 6379,
+      vpcId: BYO.vpcId,
+      subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      securityGroupId: BYO.clusterSecurityGroupId,
+      authSecretArn: BYO.authSecretArn,
+      replicationGroupId: 'orders',
+    });
+  });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'a shard count of zero',
+      { shards: '0' },
+      'shards',
+      'context shards must be a whole number from 1 to 500, got "0"',
+    ],
+    [
+      'no replica',
+      { replicasPerShard: 0 },
+      'replicasPerShard',
+      'context replicasPerShard must be a whole number from 1 to 5, got "0"',
+    ],
+    [
+      'an unknown engine',
+      { engine: 'memcached' },
+      'engine',
+      'context engine must be one of valkey, redis, got "memcached"',
+    ],
+    [
+      'a bad node type',
+      { nodeType: 't4g.small' },
+      'nodeType',
+      'context nodeType must be an ElastiCache node type such as cache.t4g.small, got "t4g.small"',
+    ],
+    [
+      'a non-boolean drill flag',
+      { drill: 'yes' },
+      'drill',
+      'context drill must be true or false, got "yes"',
+    ],
+    [
+      'an unknown sink',
+      { metricsSink: 'none' },
+      'metricsSink',
+      'context metricsSink must be one of cloudwatch, emf, got "none"',
+    ],
+    [
+      'an unknown network path',
+      { networkPath: 'igw' },
+      'networkPath',
+      'context networkPath must be one of endpoints, nat, got "igw"',
+    ],
+    [
+      'a bad e-mail',
+      { alarmEmail: 'oncall' },
+      'alarmEmail',
+      'context alarmEmail must be an e-mail address, got "oncall"',
+    ],
+    [
+      'a reserved namespace',
+      { namespace: 'AWS/ElastiCache' },
+      'namespace',
+      'context namespace must be a CloudWatch namespace not starting with AWS/, got "AWS/ElastiCache"',
+    ],
+    [
+      'sweeps that overrun the schedule',
+      { sweepsPerInvocation: 7, sweepIntervalMs: 10_000 },
+      'sweepsPerInvocation',
+      'context sweepsPerInvocation (7) x sweepIntervalMs (10000) leaves the last sweep no time within the 58 s function timeout of a 1-minute schedule',
+    ],
+    [
+      'a timeout not below the deadline',
+      { probeTimeoutMs: 5000, probeDeadlineMs: 5000 },
+      'probeTimeoutMs',
+      'context probeTimeoutMs (5000) must be below probeDeadlineMs (5000)',
+    ],
+    [
+      'half of the existing-cluster keys',
+      { clusterEndpoint: BYO.clusterEndpoint },
+      'vpcId',
+      'to probe an existing cluster, set every one of clusterEndpoint, vpcId, subnetIds, clusterSecurityGroupId, authSecretArn; missing: vpcId, subnetIds, clusterSecurityGroupId, authSecretArn',
+    ],
+    [
+      'one subnet',
+      { ...BYO, subnetIds: 'subnet-0123456789abcdef0' },
+      'subnetIds',
+      'context subnetIds must name at least two subnets (two AZs), comma-separated',
+    ],
+    [
+      'a bad subnet id',
+      { ...BYO, subnetIds: 'subnet-1,subnet-0123456789abcdef0' },
+      'subnetIds',
+      'context subnetIds: "subnet-1" is not a subnet id',
+    ],
+    [
+      'a bad secret ARN',
+      { ...BYO, authSecretArn: 'orders-auth' },
+      'authSecretArn',
+      'context authSecretArn must be a Secrets Manager secret ARN, got "orders-auth"',
+    ],
+    [
+      'zones that do not match the subnets',
+      { ...BYO, availabilityZones: 'us-east-1a' },
+      'availabilityZones',
+      'context availabilityZones must name one zone per subnet (2), got 1',
+    ],
+  ])('rejects %s, naming the key', (_case, context, key, message) => {
+    const error = contextError(() => parse(context));
+    expect(error.key).toBe(key);
+    expect(error.message).toBe(message);
+  });
+
+  it('fits six sweeps ten seconds apart into a one-minute schedule, but not with a long timeout', () => {
+    expect(
+      parse({ sweepsPerInvocation: 6, sweepIntervalMs: 10_000 }).probe.sweepsPerInvocation,
+    ).toBe(6);
+    expect(() =>
+      parse({ sweepsPerInvocation: 6, sweepIntervalMs: 10_000, probeTimeoutMs: 3000 }),
+    ).toThrow(ContextError);
+  });
+});
