@@ -4,17 +4,17 @@
  * lambda/metrics/names.ts, the dashboard body, the topic's protection, prop validation, and a
  * cdk-nag pass (with proof that the check sees a finding when there is one).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Duration, Lazy, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterEach, describe, expect, it } from 'vitest';
+import { checkWithNag } from '../support/nag.js';
 import { AlarmTopic, type AlarmTopicProps } from '../../infra/constructs/alarm-topic.js';
 import { ProbeAlarms, type ProbeAlarmsProps } from '../../infra/constructs/probe-alarms.js';
 import {
@@ -739,7 +739,7 @@ describe('cdk-nag (AwsSolutions)', () => {
 
   it('finds nothing unacknowledged in the monitoring constructs', () => {
     const { app } = build({ app: newApp(), topic: { email: 'oncall@example.com' } });
-    expect(nagFindings(app)).toEqual([]);
+    expect(checkWithNag(app)).toEqual([]);
   });
 
   it('does report findings, so the empty list above means something', () => {
@@ -750,7 +750,7 @@ describe('cdk-nag (AwsSolutions)', () => {
     new kms.Key(stack, 'StaticKey');
 
     // Act
-    const findings = nagFindings(app);
+    const findings = checkWithNag(app);
 
     // Assess: cdk-nag 3.0.2's AwsSolutions pack has SNS3 (SSL) but no longer an SNS2 rule.
     expect(findings).toEqual(
@@ -761,39 +761,3 @@ describe('cdk-nag (AwsSolutions)', () => {
     );
   });
 });
-
-interface ValidationReport {
-  readonly pluginReports: readonly {
-    readonly violations: readonly {
-      readonly ruleName: string;
-      readonly description: string;
-      readonly violatingConstructs: readonly { readonly constructPath: string }[];
-    }[];
-  }[];
-}
-
-/**
- * Runs the AwsSolutions pack as cdk-nag 3 does (a policy-validation plugin) and returns
- * `<rule> at <construct path>: <description>` per unacknowledged finding, warnings included.
- * Synth throws on error-level findings; the report in the assembly directory lists them all.
- */
-function nagFindings(app: App): string[] {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  const file = join(app.outdir, 'validation-report.json');
-  try {
-    app.synth();
-  } catch (error) {
-    // Findings of error level make synth throw after writing the report; anything else is real.
-    if (!existsSync(file)) throw error;
-  }
-  if (!existsSync(file)) return [];
-  const report = JSON.parse(readFileSync(file, 'utf8')) as ValidationReport;
-  return report.pluginReports.flatMap((plugin) =>
-    plugin.violations.flatMap((violation) =>
-      violation.violatingConstructs.map(
-        (construct) =>
-          `${violation.ruleName} at ${construct.constructPath}: ${violation.description}`,
-      ),
-    ),
-  );
-}

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { App } from 'aws-cdk-lib';
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 
 interface ValidationReport {
@@ -48,4 +49,10 @@ export function synthesizeWithFindings(app: App): { assembly?: CloudAssembly; fi
     if (findings.length === 0) throw error;
     return { findings };
   }
+}
+
+/** Adds the AwsSolutions pack to `app`, synthesizes it, and returns the unacknowledged findings. */
+export function checkWithNag(app: App): string[] {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return synthesizeWithFindings(app).findings;
 }
