@@ -22,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['./test/support/integration-setup.ts'],
           // Each file starts its own real cluster; on two cores they run one at a time so that
           // timing-sensitive cases (pauses, failovers) are not starved by another file's cluster.
           fileParallelism: false,

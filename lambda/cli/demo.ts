@@ -3,10 +3,10 @@
  * tables, including one right after the server closed every probe connection, and the cluster
  * stopped at the end whatever happens (the cluster manager also stops it on Ctrl-C).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import { loadConfig } from '../config.js';
 import { LocalClusterError } from '../errors.js';
-import { findServerBinary, startLocalCluster, type LocalCluster } from '../local/local-cluster.js';
+import { ensureServerInstalled } from '../local/ensure-server.js';
+import { startLocalCluster, type LocalCluster } from '../local/local-cluster.js';
 import { ClusterProber } from '../sweep.js';
 import { EXIT, runCommand, sleep } from './main.js';
 import { renderReport } from './table.js';
@@ -14,30 +14,6 @@ import { renderReport } from './table.js';
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-
-/** Installs redis-server with apt-get when we may (root, Debian-like); otherwise says how. */
-function ensureServer(): boolean {
-  try {
-    findServerBinary();
-    return true;
-  } catch (error) {
-    const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0;
-    if (!canInstall) {
-      process.stderr.write(
-        `slotwatch: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
-      return false;
-    }
-    say('redis-server is missing: installing it with apt-get (Debian package redis-server)…');
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
-      stdio: 'inherit',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    findServerBinary();
-    return true;
-  }
-}
 
 /** Closes every probe connection from the server side, as an idle timeout or restart would. */
 async function killProbeConnections(cluster: LocalCluster): Promise<number> {
@@ -61,7 +37,7 @@ async function killProbeConnections(cluster: LocalCluster): Promise<number> {
 }
 
 async function demo(): Promise<number> {
-  if (!ensureServer()) return EXIT.failed;
+  ensureServerInstalled(say);
   say(
     'Starting a local Redis Cluster: 3 shards x 1 replica, TLS on client and bus ports, AUTH token…',
   );
