@@ -8,6 +8,7 @@ export const DIMENSION = {
   node: 'Node',
   role: 'Role',
   check: 'Check',
+  shard: 'Shard',
 } as const;
 export type DimensionName = (typeof DIMENSION)[keyof typeof DIMENSION];
 
@@ -65,6 +66,28 @@ export const METRIC = {
   reconnects: metric('Reconnects', 'Count', 'stale connections replaced during the sweep'),
   // Addition, dimensions Cluster and Check (crossSlot, slots, clusterState, slotMap)
   checkSuccess: metric('CheckSuccess', 'None', '1 when the cluster-wide check passed, else 0'),
+  // The failover drill (issue 5), dimensions Cluster (and Shard where noted by the handler)
+  drillInProgress: metric(
+    'DrillInProgress',
+    'None',
+    '1 from the start of a drill until it ends, then 0',
+  ),
+  drillRecovered: metric(
+    'DrillRecovered',
+    'None',
+    '1 when the drilled shard recovered within the time limit, else 0',
+  ),
+  drillWriteOutage: metric(
+    'DrillWriteOutage',
+    'Milliseconds',
+    'first failed write to first successful write',
+  ),
+  drillReadOutage: metric(
+    'DrillReadOutage',
+    'Milliseconds',
+    'the same for reads of the shard, replicas included',
+  ),
+  drillLostWrites: metric('DrillLostWrites', 'Count', 'acknowledged writes missing after recovery'),
 } as const satisfies Record<string, MetricDefinition>;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC]['name'];
 
