@@ -4,14 +4,13 @@
  * exit 0 when the last round passed, 1 when it failed, 2 on a configuration error.
  */
 import { loadConfig } from '../config.js';
-import { ConfigError } from '../errors.js';
-import { readLocalClusterSettings } from '../local/local-cluster.js';
 import type { Logger } from '../log.js';
 import { createSink } from '../metrics/sink.js';
 import { ProbeRunner } from '../runner.js';
 import { tokenSourceFor } from '../token-source.js';
 import { integerFlag, parseFlags } from './args.js';
 import { EXIT, runCommand, sleep } from './main.js';
+import { commandEnv } from './local-env.js';
 import { renderReport } from './table.js';
 
 async function probe(argv: readonly string[]): Promise<number> {
@@ -24,12 +23,7 @@ async function probe(argv: readonly string[]): Promise<number> {
   });
   const rounds = integerFlag(values, 'rounds', 1, 1, 1_000_000);
   const intervalMs = integerFlag(values, 'interval-ms', 1000, 0, 3_600_000);
-  const localDir = typeof values['local-dir'] === 'string' ? values['local-dir'] : undefined;
-  const env =
-    values.local === true || localDir
-      ? { ...process.env, ...localEnv(localDir ?? DEFAULT_LOCAL_DIR) }
-      : process.env;
-  const config = loadConfig({ env, flags, defaultSink: 'none' });
+  const config = loadConfig({ env: commandEnv(values), flags, defaultSink: 'none' });
   const json = values.json === true;
 
   // Metrics go where METRICS_SINK says; EMF lines go to stderr under --json, whose stdout
@@ -76,27 +70,5 @@ const errorsOnly: Logger = {
       );
   },
 };
-
-const DEFAULT_LOCAL_DIR = '.slotwatch/local-cluster';
-
-/** `--local [--local-dir D]`: the settings `npm run cluster:up` wrote, as the variables they stand for. */
-function localEnv(dir: string): Record<string, string> {
-  let settings;
-  try {
-    settings = readLocalClusterSettings(dir);
-  } catch (cause) {
-    throw new ConfigError(
-      '--local',
-      `--local: no local cluster settings in ${JSON.stringify(dir)}; start one with npm run cluster:up`,
-      { cause },
-    );
-  }
-  return {
-    CLUSTER_ENDPOINT: settings.endpoint,
-    CLUSTER_TLS: 'true',
-    CLUSTER_TLS_CA_FILE: settings.caFile,
-    CLUSTER_AUTH_TOKEN: settings.token,
-  };
-}
 
 runCommand(() => probe(process.argv.slice(2)));

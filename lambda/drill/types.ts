@@ -3,6 +3,7 @@
  * timeline, and the shape every trigger has. The engine (engine.ts) runs the writer and readers,
  * calls one trigger, watches the shard recover, and builds the report.
  */
+import type { NodeTarget } from '../cluster/connect.js';
 import type { Topology } from '../cluster/topology.js';
 
 export const TRIGGERS = ['cluster-failover', 'pause-primary', 'elasticache'] as const;
@@ -64,6 +65,8 @@ export interface DrillReport {
   readonly replicaReadOutageMs: number;
   readonly ackedWrites: number;
   readonly lostWrites: number;
+  /** Addition: acknowledged writes that could not be read back (the shard never answered). */
+  readonly unverifiedWrites?: number;
   readonly timeline: readonly TimelineEvent[];
   /** Addition: why the drill stopped before triggering anything (a pre-check or the trigger refused). */
   readonly aborted?: string;
@@ -83,6 +86,11 @@ export interface TriggerContext {
   /** Aborts when the drill's time limit is reached. */
   readonly signal: AbortSignal;
   readonly log: (event: TimelineEventName, detail?: string) => void;
+  /**
+   * Addition: one command to one node (not routed), over the drill's authenticated connections,
+   * bounded by the probe timeout; rejects with the server's error or a timeout.
+   */
+  readonly send: (target: NodeTarget, command: readonly [string, ...string[]]) => Promise<unknown>;
 }
 
 /**
