@@ -10,10 +10,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { defaultClusterName, parseEndpoint } from '../lambda/config.js';
 import { ClusterStack } from './stacks/cluster-stack.js';
-import { ProbeStack, type ProbeTarget } from './stacks/probe-stack.js';
+import { ProbeStack, type ProbeStackDrill, type ProbeTarget } from './stacks/probe-stack.js';
 import {
+  ContextError,
   parseSettings,
   type DeploymentSettings,
+  type DrillSettings,
   type ExistingClusterSettings,
 } from './settings.js';
 
@@ -35,6 +37,7 @@ export function buildApp(app: App = new App()): { app: App; settings: Deployment
     const { cache } = clusterStack;
     new ProbeStack(app, `${settings.stackPrefix}-Probe`, {
       ...probeProps,
+      ...drillProps(settings.drillSettings, cache.replicationGroupId),
       target: () => ({
         vpc: clusterStack.network.vpc,
         subnets: clusterStack.network.subnets,
@@ -49,12 +52,26 @@ export function buildApp(app: App = new App()): { app: App; settings: Deployment
     const existing = settings.cluster;
     new ProbeStack(app, `${settings.stackPrefix}-Probe`, {
       ...probeProps,
+      ...drillProps(settings.drillSettings, existing.replicationGroupId),
       target: (scope) => existingTarget(scope, existing, settings.clusterName),
     });
   }
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, settings };
+}
+
+/** The probe stack's drill, when enabled, on the replication group the cluster settings name. */
+function drillProps(
+  drill: DrillSettings | undefined,
+  replicationGroupId: string | undefined,
+): { drill?: ProbeStackDrill } {
+  if (drill === undefined) return {};
+  // parseSettings already refuses a drill on an existing cluster without replicationGroupId.
+  if (replicationGroupId === undefined) {
+    throw new ContextError('replicationGroupId', 'context drill=true needs replicationGroupId');
+  }
+  return { drill: { ...drill, replicationGroupId } };
 }
 
 /** Imports an existing cluster's network, security group and secret, without any lookup. */

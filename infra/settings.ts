@@ -56,6 +56,30 @@ export interface ProbeSettings {
   readonly deadlineMs: number;
 }
 
+/**
+ * An EventBridge Scheduler cron expression, field by field: the shape of aws-cdk-lib's
+ * `CronOptions` (a `?` field is left out, as CronOptions wants), kept free of CDK types here.
+ */
+export interface DrillCron {
+  readonly minute: string;
+  readonly hour: string;
+  /** Day of month; undefined when the expression says `?`. */
+  readonly day?: string;
+  readonly month: string;
+  /** Day of week; undefined when the expression says `?`. */
+  readonly weekDay?: string;
+  readonly year: string;
+}
+
+/** The scheduled failover drill (CONTRACT section 7), present when context drill is true. */
+export interface DrillSettings {
+  readonly schedule: DrillCron;
+  /** IANA time zone the schedule is read in. */
+  readonly timeZone: string;
+  /** DRILL_TIME_LIMIT_MS: how long the drilled shard has to recover. */
+  readonly timeLimitMs: number;
+}
+
 export interface DeploymentSettings {
   readonly stackPrefix: string;
   /** The Cluster dimension; undefined: derived by the probe from the endpoint. */
@@ -66,6 +90,8 @@ export interface DeploymentSettings {
   readonly networkPath: 'endpoints' | 'nat';
   readonly alarmEmail?: string;
   readonly drill: boolean;
+  /** Set exactly when `drill` is true. */
+  readonly drillSettings?: DrillSettings;
 }
 
 type Get = (key: string) => unknown;
@@ -76,6 +102,30 @@ const SWEEP_MARGINS_MS = 4000;
 /** The probe function's timeout: 2 s below the schedule interval, so runs never overlap. */
 export function functionTimeoutSeconds(scheduleMinutes: number): number {
   return Math.min(900, scheduleMinutes * 60 - 2);
+}
+
+/** Tuesday 10:00: working hours, when someone is there to look at what the drill found. */
+export const DEFAULT_DRILL_SCHEDULE = '0 10 ? * TUE *';
+export const DEFAULT_DRILL_TIME_ZONE = 'UTC';
+/** Five minutes: an ElastiCache failover normally completes well within it. */
+export const DEFAULT_DRILL_TIME_LIMIT_MS = 300_000;
+/**
+ * Time the drill function needs besides the time limit: connecting and pre-checks before the
+ * trigger, removing its keys and publishing the report after it.
+ */
+export const DRILL_MARGIN_MS = 60_000;
+/** Lambda's hard limit on a function's timeout. */
+const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
+/**
+ * The drill function's timeout: ten minutes, or longer when the time limit plus the margin
+ * needs it, up to Lambda's fifteen.
+ */
+export function drillFunctionTimeoutSeconds(timeLimitMs: number): number {
+  return Math.min(
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    Math.max(600, Math.ceil((timeLimitMs + DRILL_MARGIN_MS) / 1000)),
+  );
 }
 
 const present = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
@@ -235,6 +285,110 @@ function newCluster(get: Get): NewClusterSettings {
   };
 }
 
+/** What each field of an EventBridge cron expression may hold, in order. */
+const CRON_FIELDS = [
+  { name: 'minute', pattern: /^\d{1,2}$/, max: 59 },
+  { name: 'hour', pattern: /^\d{1,2}$/, max: 23 },
+  { name: 'day-of-month', pattern: /^(?:\?|L|LW|\d{1,2}W|[\d,*/-]+)$/ },
+  { name: 'month', pattern: /^[\dA-Za-z,*/-]+$/ },
+  { name: 'day-of-week', pattern: /^(?:\?|[\dA-Za-z,*/#-]+)$/ },
+  { name: 'year', pattern: /^[\d,*/-]+$/ },
+] as const;
+
+/**
+ * `drillSchedule`: six cron fields (minute hour day-of-month month day-of-week year), bare or
+ * as `cron(...)`. The minute and hour must be single values: every match triggers a real
+ * failover, TestFailover allows 15 per rolling day, and a drill more than once a day is almost
+ * certainly a typo (`*` for `0`).
+ */
+function parseDrillCron(raw: string): DrillCron {
+  const bad = (why: string): ContextError =>
+    new ContextError(
+      'drillSchedule',
+      `context drillSchedule must be an EventBridge cron expression such as "${DEFAULT_DRILL_SCHEDULE}" (minute hour day-of-month month day-of-week year): ${why}, got ${JSON.stringify(raw)}`,
+    );
+  const body = /^cron\((.*)\)$/.exec(raw.trim())?.[1] ?? raw;
+  const fields = body.trim().split(/\s+/);
+  if (fields.length !== CRON_FIELDS.length) throw bad(`${fields.length} fields instead of 6`);
+  const values = CRON_FIELDS.map((field, i) => {
+    const value = fields[i] ?? '';
+    if (!field.pattern.test(value)) {
+      throw bad(
+        'max' in field
+          ? `the ${field.name} must be a single number (the drill runs at most once a day)`
+          : `the ${field.name} field ${JSON.stringify(value)} is not valid`,
+      );
+    }
+    if ('max' in field && Number(value) > field.max) {
+      throw bad(`the ${field.name} must be from 0 to ${field.max}`);
+    }
+    return value;
+  });
+  const [minute = '', hour = '', day = '', month = '', weekDay = '', year = ''] = values;
+  if ((day === '?') === (weekDay === '?')) {
+    throw bad('exactly one of day-of-month and day-of-week must be ?');
+  }
+  return {
+    minute,
+    hour,
+    ...(day !== '?' && { day }),
+    month,
+    ...(weekDay !== '?' && { weekDay }),
+    year,
+  };
+}
+
+/**
+ * An IANA zone name as the runtime's ICU knows it, spelt canonically ("Europe/Berlin", not
+ * "europe/berlin"): EventBridge Scheduler rejects what ICU would forgive, but only at deploy.
+ */
+function timeZone(get: Get, key: string, fallback: string): string {
+  const raw = text(get, key);
+  if (raw === undefined) return fallback;
+  let canonical: string;
+  try {
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: raw }).resolvedOptions().timeZone;
+  } catch {
+    throw new ContextError(
+      key,
+      `context ${key} must be an IANA time zone such as Europe/Berlin or UTC, got ${JSON.stringify(raw)}`,
+    );
+  }
+  const known = raw === canonical || Intl.supportedValuesOf('timeZone').includes(raw);
+  if (!known && !/^(?:Etc\/)?(?:UTC|GMT)$/.test(raw)) {
+    throw new ContextError(
+      key,
+      `context ${key} must be spelt as in the IANA time zone database, got ${JSON.stringify(raw)} (did you mean ${JSON.stringify(canonical)}?)`,
+    );
+  }
+  return raw;
+}
+
+function drill(get: Get, cluster: DeploymentSettings['cluster']): DrillSettings | undefined {
+  // Validated whether or not the drill is on, so a typo surfaces before the day it is enabled.
+  const schedule = parseDrillCron(text(get, 'drillSchedule') ?? DEFAULT_DRILL_SCHEDULE);
+  const settings: DrillSettings = {
+    schedule,
+    timeZone: timeZone(get, 'drillTimeZone', DEFAULT_DRILL_TIME_ZONE),
+    timeLimitMs: integer(
+      get,
+      'drillTimeLimitMs',
+      DEFAULT_DRILL_TIME_LIMIT_MS,
+      60_000,
+      LAMBDA_MAX_TIMEOUT_SECONDS * 1000 - DRILL_MARGIN_MS,
+    ),
+  };
+  if (!flag(get, 'drill', false)) return undefined;
+  if (cluster.mode === 'existing' && cluster.replicationGroupId === undefined) {
+    const guess = /^clustercfg\.([a-z][a-z0-9-]*)\./.exec(cluster.endpoint)?.[1];
+    throw new ContextError(
+      'replicationGroupId',
+      `context drill=true on an existing cluster needs replicationGroupId, the ElastiCache replication group whose shard the drill fails over (TestFailover)${guess ? `; for ${cluster.endpoint} it is probably ${guess}` : ''}`,
+    );
+  }
+  return settings;
+}
+
 export function parseSettings(get: Get): DeploymentSettings {
   const scheduleMinutes = integer(get, 'probeRateMinutes', 1, 1, 60);
   const sweepsPerInvocation = integer(get, 'sweepsPerInvocation', 1, 1, 60);
@@ -267,6 +421,8 @@ export function parseSettings(get: Get): DeploymentSettings {
   );
   const alarmEmail = matching(get, 'alarmEmail', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an e-mail address');
   const byo = EXISTING_KEYS.some((key) => present(get(key)));
+  const cluster = byo ? existingCluster(get) : newCluster(get);
+  const drillSettings = drill(get, cluster);
   return {
     stackPrefix:
       matching(
@@ -276,7 +432,7 @@ export function parseSettings(get: Get): DeploymentSettings {
         'a stack name prefix (letters, digits, -)',
       ) ?? 'Slotwatch',
     ...(clusterName && { clusterName }),
-    cluster: byo ? existingCluster(get) : newCluster(get),
+    cluster,
     probe: {
       scheduleMinutes,
       sweepsPerInvocation,
@@ -296,6 +452,7 @@ export function parseSettings(get: Get): DeploymentSettings {
     },
     networkPath: oneOf(get, 'networkPath', ['endpoints', 'nat'] as const, 'endpoints'),
     ...(alarmEmail && { alarmEmail }),
-    drill: flag(get, 'drill', false),
+    drill: drillSettings !== undefined,
+    ...(drillSettings && { drillSettings }),
   };
 }

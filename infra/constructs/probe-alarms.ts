@@ -1,7 +1,8 @@
 /**
  * The alarm half of slotwatch's monitoring: what pages the on-call, built only from ProbeMetrics
  * (so from `lambda/metrics/names.ts`) and the probe function's own metrics. Every alarm notifies
- * the topic on ALARM and on OK, and its description says what it means and where to look first.
+ * the topic on ALARM and on OK (unless a composite alarm does it for them, see `notify`), and its
+ * description says what it means and where to look first.
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -19,6 +20,12 @@ export interface ProbeAlarmsProps {
   readonly probeFunction: lambda.IFunction;
   /** Where alarms notify (ALARM and OK). */
   readonly topic: sns.ITopic;
+  /**
+   * Whether each alarm notifies `topic` itself. False when something else pages for them, such
+   * as the drill's composite alarm, which stays quiet while a failover drill runs.
+   * @default true
+   */
+  readonly notify?: boolean;
   /**
    * ProbeSuccess < 1 in this many of `evaluationPeriods` periods raises the alarm; the same
    * "M of N" applies to node availability, unhealthy nodes and the latency alarms.
@@ -100,7 +107,9 @@ export class ProbeAlarms extends Construct {
       !period.isUnresolved() && period.toSeconds() < 60 ? Duration.minutes(1) : period;
     const mOfN = `${datapointsToAlarm} of ${evaluationPeriods} periods of ${describe(period)}`;
 
+    const notifies = props.notify ?? true;
     const notify = (alarm: cloudwatch.Alarm): cloudwatch.Alarm => {
+      if (!notifies) return alarm;
       const action = new actions.SnsAction(topic);
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContextError, parseSettings } from '../../infra/settings.js';
+import { ContextError, drillFunctionTimeoutSeconds, parseSettings } from '../../infra/settings.js';
 
 const BYO = {
   clusterEndpoint: 'clustercfg.orders.abc123.use1.cache.amazonaws.com:6379',
@@ -193,6 +193,66 @@ describe('parseSettings', () => {
       'availabilityZones',
       'context availabilityZones must name one zone per subnet (2), got 1',
     ],
+    [
+      'a drill schedule naming both days',
+      { drillSchedule: '0 10 * * TUE *' },
+      'drillSchedule',
+      'context drillSchedule must be an EventBridge cron expression such as "0 10 ? * TUE *" (minute hour day-of-month month day-of-week year): exactly one of day-of-month and day-of-week must be ?, got "0 10 * * TUE *"',
+    ],
+    [
+      'a drill every five minutes',
+      { drill: 'true', drillSchedule: 'cron(*/5 10 ? * TUE *)' },
+      'drillSchedule',
+      'context drillSchedule must be an EventBridge cron expression such as "0 10 ? * TUE *" (minute hour day-of-month month day-of-week year): the minute must be a single number (the drill runs at most once a day), got "cron(*/5 10 ? * TUE *)"',
+    ],
+    [
+      'a drill schedule without a year',
+      { drillSchedule: '0 10 ? * TUE' },
+      'drillSchedule',
+      'context drillSchedule must be an EventBridge cron expression such as "0 10 ? * TUE *" (minute hour day-of-month month day-of-week year): 5 fields instead of 6, got "0 10 ? * TUE"',
+    ],
+    [
+      'a drill at hour 25',
+      { drillSchedule: '0 25 ? * TUE *' },
+      'drillSchedule',
+      'context drillSchedule must be an EventBridge cron expression such as "0 10 ? * TUE *" (minute hour day-of-month month day-of-week year): the hour must be from 0 to 23, got "0 25 ? * TUE *"',
+    ],
+    [
+      'a drill schedule with a bad month',
+      { drillSchedule: '0 10 ? J@N TUE *' },
+      'drillSchedule',
+      'context drillSchedule must be an EventBridge cron expression such as "0 10 ? * TUE *" (minute hour day-of-month month day-of-week year): the month field "J@N" is not valid, got "0 10 ? J@N TUE *"',
+    ],
+    [
+      'an unknown time zone',
+      { drillTimeZone: 'Mars/Olympus_Mons' },
+      'drillTimeZone',
+      'context drillTimeZone must be an IANA time zone such as Europe/Berlin or UTC, got "Mars/Olympus_Mons"',
+    ],
+    [
+      'a time zone in the wrong case',
+      { drillTimeZone: 'europe/berlin' },
+      'drillTimeZone',
+      'context drillTimeZone must be spelt as in the IANA time zone database, got "europe/berlin" (did you mean "Europe/Berlin"?)',
+    ],
+    [
+      'a drill time limit too short to see a failover',
+      { drillTimeLimitMs: '30000' },
+      'drillTimeLimitMs',
+      'context drillTimeLimitMs must be a whole number from 60000 to 840000, got "30000"',
+    ],
+    [
+      'a drill time limit beyond what a Lambda function can run',
+      { drillTimeLimitMs: 900_000 },
+      'drillTimeLimitMs',
+      'context drillTimeLimitMs must be a whole number from 60000 to 840000, got "900000"',
+    ],
+    [
+      'a drill of an existing cluster without its replication group',
+      { ...BYO, drill: true },
+      'replicationGroupId',
+      'context drill=true on an existing cluster needs replicationGroupId, the ElastiCache replication group whose shard the drill fails over (TestFailover); for clustercfg.orders.abc123.use1.cache.amazonaws.com:6379 it is probably orders',
+    ],
   ])('rejects %s, naming the key', (_case, context, key, message) => {
     const error = contextError(() => parse(context));
     expect(error.key).toBe(key);
@@ -206,5 +266,55 @@ describe('parseSettings', () => {
     expect(() =>
       parse({ sweepsPerInvocation: 6, sweepIntervalMs: 10_000, probeTimeoutMs: 3000 }),
     ).toThrow(ContextError);
+  });
+
+  it('schedules the drill on Tuesdays at 10:00 UTC with a five-minute limit by default', () => {
+    expect(parse({ drill: 'true' }).drillSettings).toEqual({
+      schedule: { minute: '0', hour: '10', month: '*', weekDay: 'TUE', year: '*' },
+      timeZone: 'UTC',
+      timeLimitMs: 300_000,
+    });
+  });
+
+  it('reads the drill schedule, time zone and time limit from context', () => {
+    const settings = parse({
+      drill: true,
+      drillSchedule: 'cron(30 9 1 * ? *)',
+      drillTimeZone: 'Europe/Berlin',
+      drillTimeLimitMs: '720000',
+    });
+    expect(settings.drillSettings).toEqual({
+      schedule: { minute: '30', hour: '9', day: '1', month: '*', year: '*' },
+      timeZone: 'Europe/Berlin',
+      timeLimitMs: 720_000,
+    });
+    expect(
+      parse({ drill: true, drillSchedule: '15 14 ? JAN-DEC MON#1 2026-2030' }).drillSettings
+        ?.schedule,
+    ).toEqual({ minute: '15', hour: '14', month: 'JAN-DEC', weekDay: 'MON#1', year: '2026-2030' });
+    expect(parse({ drill: true, drillTimeZone: 'Etc/UTC' }).drillSettings?.timeZone).toBe(
+      'Etc/UTC',
+    );
+  });
+
+  it('leaves the drill settings out when the drill is off, but still checks them', () => {
+    const settings = parse({ drillSchedule: '0 6 ? * WED *' });
+    expect(settings.drill).toBe(false);
+    expect(settings).not.toHaveProperty('drillSettings');
+    expect(() => parse({ drillTimeZone: 'Nowhere/Special' })).toThrow(ContextError);
+  });
+
+  it('drills an existing cluster once its replication group is named', () => {
+    const settings = parse({ ...BYO, drill: 'true', replicationGroupId: 'orders' });
+    expect(settings.drill).toBe(true);
+    expect(settings.cluster).toMatchObject({ mode: 'existing', replicationGroupId: 'orders' });
+    expect(settings.drillSettings?.timeLimitMs).toBe(300_000);
+  });
+
+  it('fits the drill time limit and its margin into the drill function timeout', () => {
+    expect(drillFunctionTimeoutSeconds(300_000)).toBe(600);
+    expect(drillFunctionTimeoutSeconds(540_000)).toBe(600);
+    expect(drillFunctionTimeoutSeconds(720_000)).toBe(780);
+    expect(drillFunctionTimeoutSeconds(840_000)).toBe(900);
   });
 });
