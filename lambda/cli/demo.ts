@@ -1,9 +1,13 @@
 /**
  * `npm run demo`: a real local cluster (3 shards x 1 replica, TLS + AUTH), a few sweeps shown as
- * tables, including one right after the server closed every probe connection, and the cluster
- * stopped at the end whatever happens (the cluster manager also stops it on Ctrl-C).
+ * tables, including one right after the server closed every probe connection, then a
+ * pause-primary failover rehearsal shown as a timeline; the cluster is stopped at the end
+ * whatever happens (the cluster manager also stops it on Ctrl-C).
  */
-import { loadConfig } from '../config.js';
+import { loadConfig, type ProbeConfig } from '../config.js';
+import { runDrill } from '../drill/engine.js';
+import { renderEvent, renderSummary } from '../drill/timeline.js';
+import { createTrigger } from '../drill/triggers/index.js';
 import { LocalClusterError } from '../errors.js';
 import { ensureServerInstalled } from '../local/ensure-server.js';
 import { startLocalCluster, type LocalCluster } from '../local/local-cluster.js';
@@ -34,6 +38,24 @@ async function killProbeConnections(cluster: LocalCluster): Promise<number> {
     }
   }
   return killed;
+}
+
+/** The demo's last act: a crashed-primary rehearsal on the first shard, shown as a timeline. */
+async function rehearseFailover(config: ProbeConfig): Promise<boolean> {
+  say(
+    "\nFailover rehearsal: the first shard's primary stops answering (SIGSTOP) until a replica takes over…",
+  );
+  const report = await runDrill({
+    config,
+    ...(config.authToken && { token: config.authToken }),
+    trigger: await createTrigger('pause-primary', {}),
+    timeLimitMs: 60_000,
+    writeIntervalMs: 50,
+    readIntervalMs: 100,
+    onEvent: (event) => say(`  ${renderEvent(event)}`),
+  });
+  say(`\n${renderSummary(report)}\n`);
+  return report.recovered;
 }
 
 async function demo(): Promise<number> {
@@ -74,7 +96,8 @@ async function demo(): Promise<number> {
       const ok = await show(
         'Sweep 3 (stale connections are noticed and replaced: no false failure, reconnects counted)',
       );
-      return ok ? EXIT.ok : EXIT.failed;
+      const recovered = await rehearseFailover(config);
+      return ok && recovered ? EXIT.ok : EXIT.failed;
     } finally {
       prober.close();
     }
