@@ -5,7 +5,6 @@
  * replication group and watch it happen: TestFailover and DescribeReplicationGroups on that group
  * only, and DescribeEvents, which cannot be scoped.
  */
-import { fileURLToPath } from 'node:url';
 import {
   ArnFormat,
   CfnElement,
@@ -17,7 +16,6 @@ import {
 } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -30,8 +28,7 @@ import {
   drillFunctionTimeoutSeconds,
   type ProbeSettings,
 } from '../settings.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { BUNDLED_FUNCTION, clientSecurityGroup, functionRole, ROOT } from './vpc-function.js';
 
 /** The drill's Lambda entry point (CONTRACT section 6). */
 export const DRILL_HANDLER_ENTRY = `${ROOT}lambda/handlers/drill.ts`;
@@ -109,48 +106,40 @@ export class DrillFunction extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'slotwatch drill: reaches the cluster port and the AWS API endpoints only',
-      allowAllOutbound: false,
-    });
-    this.securityGroup.connections.allowTo(
-      props.clusterSecurityGroup,
-      ec2.Port.tcp(props.port),
-      'slotwatch drill to the cluster',
-    );
-    if (props.endpointSecurityGroup) {
-      this.securityGroup.connections.allowTo(
-        props.endpointSecurityGroup,
-        ec2.Port.tcp(443),
-        'slotwatch drill to the AWS API endpoints',
-      );
-    } else {
-      this.securityGroup.addEgressRule(
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(443),
-        'slotwatch drill to the AWS APIs through the NAT path',
-      );
-    }
+    this.securityGroup = clientSecurityGroup(this, { ...props, who: 'drill' });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.role = this.#role(props);
+    this.role = functionRole(this, {
+      description:
+        'slotwatch drill: read the AUTH secret, fail over one replication group, put its metrics, write its logs, attach to the VPC',
+      authSecret: props.authSecret,
+      namespace: props.settings.namespace,
+      logGroup: this.logGroup,
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['elasticache:TestFailover', 'elasticache:DescribeReplicationGroups'],
+          resources: [this.replicationGroupArn],
+        }),
+        new iam.PolicyStatement({
+          // Read-only, and it only lists events; the drill filters them to its replication group.
+          actions: ['elasticache:DescribeEvents'],
+          resources: ['*'],
+        }),
+      ],
+      wildcardReason:
+        'elasticache:DescribeEvents has no resource type (read-only; the drill filters the events to its replication group). TestFailover and DescribeReplicationGroups are scoped to the one replication group',
+    });
 
     const { settings } = props;
     this.function = new nodejs.NodejsFunction(this, 'Function', {
+      // Reserved concurrency 1: two drills at once would fail over two shards and measure each
+      // other's outage.
+      ...BUNDLED_FUNCTION,
       entry: props.entry ?? DRILL_HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: `${ROOT}package-lock.json`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
       timeout: this.timeout,
-      // Two drills at once would fail over two shards and measure each other's outage.
-      reservedConcurrentExecutions: 1,
       // Scheduler invokes asynchronously, and Lambda would retry a failed drill twice by
       // default: each retry is one more real failover. A drill that cannot start within a
       // minute of its slot (throttled behind a manual run) is skipped, not run late.
@@ -161,7 +150,6 @@ export class DrillFunction extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [this.securityGroup],
-      allowPublicSubnet: false,
       environment: {
         CLUSTER_ENDPOINT: props.endpoint,
         CLUSTER_TLS: 'true',
@@ -174,14 +162,6 @@ export class DrillFunction extends Construct {
         DRILL_TRIGGER: 'elasticache',
         DRILL_TIME_LIMIT_MS: String(timeLimitMs),
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        // Bundled like the probe's: the SDK version is the one the tests ran against.
-        externalModules: [],
-        forceDockerBundling: false,
       },
     });
 
@@ -198,69 +178,6 @@ export class DrillFunction extends Construct {
         maxEventAge: Duration.minutes(1),
       }),
     });
-  }
-
-  #role(props: DrillFunctionProps): iam.Role {
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'slotwatch drill: read the AUTH secret, fail over one replication group, put its metrics, write its logs, attach to the VPC',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [props.authSecret.secretArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': props.settings.namespace } },
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticache:TestFailover', 'elasticache:DescribeReplicationGroups'],
-        resources: [this.replicationGroupArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        // Read-only, and it only lists events; the drill filters them to its replication group.
-        actions: ['elasticache:DescribeEvents'],
-        resources: ['*'],
-      }),
-    );
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'none of these actions has resource-level permissions, so the Service Authorization Reference requires *: elasticache:DescribeEvents (no resource type; read-only), cloudwatch:PutMetricData (limited to the slotwatch namespace by the cloudwatch:namespace condition) and the EC2 network-interface actions Lambda needs for VPC access. TestFailover and DescribeReplicationGroups are scoped to the one replication group',
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.logGroup.node.defaultChild as CfnElement)}.Arn>]`,
-      reason:
-        'the log group ARN that CloudFormation returns ends in :*, which covers the log streams of this one log group',
-    });
-    return role;
   }
 
   #scheduleRole(): iam.Role {

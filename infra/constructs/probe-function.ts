@@ -4,20 +4,17 @@
  * cluster port, and a role that can do nothing but read the AUTH secret, put metrics into its own
  * namespace, write its own logs and attach to the VPC.
  */
-import { fileURLToPath } from 'node:url';
-import { CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { functionTimeoutSeconds, type ProbeSettings } from '../settings.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+import { BUNDLED_FUNCTION, clientSecurityGroup, functionRole, ROOT } from './vpc-function.js';
 
 export interface ProbeFunctionProps {
   readonly vpc: ec2.IVpc;
@@ -55,55 +52,32 @@ export class ProbeFunction extends Construct {
       throw new Error(`ProbeFunction: port must be 1-65535, got ${props.port}`);
     }
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'slotwatch probe: reaches the cluster port and the AWS API endpoints only',
-      allowAllOutbound: false,
-    });
-    this.securityGroup.connections.allowTo(
-      props.clusterSecurityGroup,
-      ec2.Port.tcp(props.port),
-      'slotwatch probe to the cluster',
-    );
-    if (props.endpointSecurityGroup) {
-      this.securityGroup.connections.allowTo(
-        props.endpointSecurityGroup,
-        ec2.Port.tcp(443),
-        'slotwatch probe to the AWS API endpoints',
-      );
-    } else {
-      this.securityGroup.addEgressRule(
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(443),
-        'slotwatch probe to the AWS APIs through the NAT path',
-      );
-    }
+    this.securityGroup = clientSecurityGroup(this, { ...props, who: 'probe' });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.role = this.#role(props);
+    this.role = functionRole(this, {
+      description:
+        'slotwatch probe: read the AUTH secret, put its metrics, write its logs, attach to the VPC',
+      authSecret: props.authSecret,
+      namespace: settings.namespace,
+      logGroup: this.logGroup,
+    });
 
     // A run must end before the next scheduled one starts (reserved concurrency 1 also stops
     // overlaps); the invocation fits its sweeps into whatever time is left.
     const timeout = Duration.seconds(functionTimeoutSeconds(settings.scheduleMinutes));
     this.function = new nodejs.NodejsFunction(this, 'Function', {
+      ...BUNDLED_FUNCTION,
       entry: `${ROOT}lambda/handlers/probe.ts`,
-      handler: 'handler',
-      projectRoot: ROOT,
-      depsLockFilePath: `${ROOT}package-lock.json`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
       timeout,
-      reservedConcurrentExecutions: 1,
       role: this.role,
       logGroup: this.logGroup,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [this.securityGroup],
-      allowPublicSubnet: false,
       environment: {
         CLUSTER_ENDPOINT: props.endpoint,
         CLUSTER_TLS: 'true',
@@ -119,15 +93,6 @@ export class ProbeFunction extends Construct {
         METRICS_PER_NODE: settings.perNodeMetrics,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        // The SDK is bundled, not taken from the runtime: its version (and its timeout
-        // behaviour) is the one the tests ran against.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
     });
 
     this.schedule = new events.Rule(this, 'Schedule', {
@@ -141,55 +106,5 @@ export class ProbeFunction extends Construct {
         }),
       ],
     });
-  }
-
-  #role(props: ProbeFunctionProps): iam.Role {
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'slotwatch probe: read the AUTH secret, put its metrics, write its logs, attach to the VPC',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [props.authSecret.secretArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'cloudwatch:namespace': props.settings.namespace } },
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'ec2:CreateNetworkInterface',
-          'ec2:DescribeNetworkInterfaces',
-          'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses',
-          'ec2:UnassignPrivateIpAddresses',
-        ],
-        resources: ['*'],
-      }),
-    );
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'cloudwatch:PutMetricData has no resource-level permissions (it is limited to the probe namespace by the cloudwatch:namespace condition), and the EC2 network-interface actions Lambda needs for VPC access, DescribeNetworkInterfaces among them, must be granted on *',
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.logGroup.node.defaultChild as CfnElement)}.Arn>]`,
-      reason:
-        'the log group ARN that CloudFormation returns ends in :*, which covers the log streams of this one log group',
-    });
-    return role;
   }
 }
