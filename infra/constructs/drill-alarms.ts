@@ -67,6 +67,8 @@ export class DrillAlarms extends Construct {
   /** DrillRecovered < 1: the drilled shard did not recover within the time limit. */
   readonly drillRecovered: cloudwatch.Alarm;
   readonly lostWrites: cloudwatch.Alarm;
+  /** DrillAborted >= 1: a pre-check stopped the drill; the rehearsal did not happen. */
+  readonly aborted: cloudwatch.Alarm;
   /** The drill function failed or timed out: the drill may have ended mid-failover, unreported. */
   readonly functionErrors: cloudwatch.Alarm;
 
@@ -155,6 +157,25 @@ export class DrillAlarms extends Construct {
         `report in the drill function's logs counts them and shows when they were written.`,
     });
     this.lostWrites.addAlarmAction(page);
+
+    // Not an outage, but a rehearsal that is always skipped (no replica in sync, the TestFailover
+    // allowance used up by someone else, a lock left behind) would otherwise go unnoticed for
+    // weeks while the dashboard looks calm.
+    this.aborted = new cloudwatch.Alarm(this, 'DrillAborted', {
+      metric: clusterQuery(metrics, 'MAX', METRIC.drillAborted),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: windowPeriods,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        `slotwatch: the scheduled failover drill of cluster ${cluster} did not run: a ` +
+        `pre-check refused before anything was touched (${METRIC.drillAborted.name} >= 1). ` +
+        `The drill report in the drill function's logs says why (field "aborted"): no replica ` +
+        `in sync, another drill holding the lock, the replication group busy, or the ` +
+        `TestFailover allowance of 15 node groups per 24 hours used up.`,
+    });
+    this.aborted.addAlarmAction(page);
 
     this.functionErrors = new cloudwatch.Alarm(this, 'DrillFunctionErrors', {
       metric: props.drillFunction.metricErrors({

@@ -1,7 +1,7 @@
 /**
  * Drill report -> metric datums (names from lambda/metrics/names.ts). Pure. A drill that was
- * aborted before its trigger measured nothing, so it yields no outcome datums: DrillRecovered 0
- * is kept for a shard that was failed over and did not come back.
+ * aborted before its trigger measured nothing, so it yields DrillAborted 1 and no outcome datums:
+ * DrillRecovered 0 is kept for a shard that was failed over and did not come back.
  */
 import type { Dimension, MetricDatum } from '../metrics/datum.js';
 import { DIMENSION, METRIC, type MetricDefinition } from '../metrics/names.js';
@@ -34,11 +34,11 @@ export function drillInProgressDatum(
 
 /** Outcome datums per Cluster, and the measured ones again per Cluster and Shard. */
 export function drillDatums(report: DrillReport, highResolution: boolean): MetricDatum[] {
-  if (report.aborted !== undefined && !report.timeline.some((e) => e.event === 'trigger')) {
-    return [];
-  }
   const timestamp = new Date(report.startedAt);
   const cluster: Dimension = { name: DIMENSION.cluster, value: report.cluster };
+  if (report.aborted !== undefined && !report.timeline.some((e) => e.event === 'trigger')) {
+    return [datum(METRIC.drillAborted, [cluster], 1, timestamp, highResolution)];
+  }
   const shard: Dimension = { name: DIMENSION.shard, value: report.shard };
   const measured: [MetricDefinition, number][] = [
     [METRIC.drillWriteOutage, report.writeOutageMs],
@@ -46,6 +46,7 @@ export function drillDatums(report: DrillReport, highResolution: boolean): Metri
     [METRIC.drillLostWrites, report.lostWrites],
   ];
   return [
+    datum(METRIC.drillAborted, [cluster], 0, timestamp, highResolution),
     datum(METRIC.drillRecovered, [cluster], report.recovered ? 1 : 0, timestamp, highResolution),
     ...measured.flatMap(([metric, value]) => [
       datum(metric, [cluster], value, timestamp, highResolution),

@@ -88,6 +88,11 @@ export const METRIC = {
     'the same for reads of the shard, replicas included',
   ),
   drillLostWrites: metric('DrillLostWrites', 'Count', 'acknowledged writes missing after recovery'),
+  drillAborted: metric(
+    'DrillAborted',
+    'Count',
+    '1 when a pre-check (or an interruption) ended the drill before its trigger, else 0',
+  ),
 } as const satisfies Record<string, MetricDefinition>;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC]['name'];
 

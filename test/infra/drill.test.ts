@@ -335,7 +335,7 @@ describe('the app with -c drill=true (a new cluster)', () => {
     expect(rule.match(/ OR /g)).toHaveLength(8);
   });
 
-  it('pages, on ALARM only, when the drilled shard did not recover, lost writes or the drill failed', () => {
+  it('pages, on ALARM only, when the drilled shard did not recover, lost writes, did not run or the drill failed', () => {
     const topic = topicRef(probe);
     probe.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: [
@@ -362,6 +362,19 @@ describe('the app with -c drill=true (a new cluster)', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
       EvaluationPeriods: 12,
+      AlarmActions: [topic],
+      OKActions: Match.absent(),
+    });
+    probe.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [
+        Match.objectLike({
+          Expression: `SELECT MAX("${METRIC.drillAborted.name}") FROM "Slotwatch" WHERE "Cluster" = '${CREATED_GROUP}'`,
+        }),
+      ],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 12,
+      TreatMissingData: 'notBreaching',
       AlarmActions: [topic],
       OKActions: Match.absent(),
     });

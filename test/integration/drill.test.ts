@@ -404,6 +404,7 @@ describe('the drill Lambda handler', () => {
       1, 0, 1, 0,
     ]);
     expect(datums).toContainEqual({ name: 'DrillRecovered', dimensions: cluster_, value: 1 });
+    expect(datums).toContainEqual({ name: 'DrillAborted', dimensions: cluster_, value: 0 });
     expect(datums).toContainEqual({
       name: 'DrillLostWrites',
       dimensions: `${cluster_},Shard=${FIRST_SHARD}`,

@@ -111,6 +111,7 @@ describe('drill datums', () => {
     expect(
       datums.map((d) => [d.name, d.dimensions.map((x) => x.value).join('/'), d.values[0]]),
     ).toEqual([
+      ['DrillAborted', 'orders', 0],
       ['DrillRecovered', 'orders', 1],
       ['DrillWriteOutage', 'orders', 8400],
       ['DrillWriteOutage', 'orders/0-5460', 8400],
@@ -122,9 +123,18 @@ describe('drill datums', () => {
     expect(datums.every((d) => d.timestamp.toISOString() === report.startedAt)).toBe(true);
   });
 
-  it('publishes nothing measured for a drill aborted before its trigger', () => {
+  it('publishes only DrillAborted for a drill aborted before its trigger: nothing was measured', () => {
     const aborted = { ...report, recovered: false, aborted: 'lock held', timeline: [] };
-    expect(drillDatums(aborted, false)).toEqual([]);
+    expect(drillDatums(aborted, false)).toEqual([
+      {
+        name: 'DrillAborted',
+        unit: 'Count',
+        dimensions: [{ name: 'Cluster', value: 'orders' }],
+        values: [1],
+        timestamp: new Date(report.startedAt),
+        highResolution: false,
+      },
+    ]);
   });
 
   it('says whether a drill is in progress', () => {
