@@ -94,6 +94,7 @@ class Drill {
   /** Aborted at the time limit. */
   readonly #limit = new AbortController();
   readonly #limitTimer: NodeJS.Timeout;
+  readonly #limitAt: number;
   /** Aborted when the drill is over, whichever way: every loop and the trigger stop. */
   readonly #end = new AbortController();
   /** The time limit, an interruption, or the end. */
@@ -106,6 +107,7 @@ class Drill {
   constructor(options: DrillOptions) {
     this.#options = options;
     this.#recorder = new Recorder(options.onEvent);
+    this.#limitAt = Date.now() + options.timeLimitMs;
     this.#limitTimer = setTimeout(() => this.#limit.abort(), options.timeLimitMs);
     this.#stop = AbortSignal.any([
       this.#limit.signal,
@@ -160,6 +162,7 @@ class Drill {
       shard: target.shard.id,
       promoted: promoted.promise,
       signal: AbortSignal.any([this.#limit.signal, this.#end.signal]),
+      limitAt: this.#limitAt,
       log: (event, detail) => this.#recorder.event(event, detail),
       send: this.#send,
     };

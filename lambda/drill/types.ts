@@ -85,6 +85,8 @@ export interface TriggerContext {
   readonly promoted: Promise<void>;
   /** Aborts when the drill's time limit is reached. */
   readonly signal: AbortSignal;
+  /** Addition: when the time limit is reached, in `Date.now()` milliseconds. */
+  readonly limitAt: number;
   readonly log: (event: TimelineEventName, detail?: string) => void;
   /**
    * Addition: one command to one node (not routed), over the drill's authenticated connections,

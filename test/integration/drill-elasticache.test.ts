@@ -83,6 +83,7 @@ function drill(shard: string = MIDDLE, cluster: Topology = topology()): Drill {
     shard,
     promoted: Promise.resolve(),
     signal: controller.signal,
+    limitAt: Date.now() + 60_000,
     log: (event: TimelineEventName, detail?: string) => {
       logged.push(`${event}: ${detail ?? ''}`);
     },

@@ -12,9 +12,17 @@ import { DRILL_KEY_PATTERN, runDrill, type DrillOptions } from '../../lambda/dri
 import { LOCK_KEY } from '../../lambda/drill/lock.js';
 import { ROTATION_KEY } from '../../lambda/drill/rotation.js';
 import { createTrigger } from '../../lambda/drill/triggers/index.js';
+import { WATCHDOG_GRACE_MS } from '../../lambda/drill/triggers/pause-primary.js';
 import type { DrillReport, Trigger, TriggerName } from '../../lambda/drill/types.js';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
-import { TEST_TIMEOUTS, adminOn, portOf, runCli, useTestCluster } from '../support/cluster.js';
+import {
+  TEST_TIMEOUTS,
+  adminOn,
+  portOf,
+  runCli,
+  useTestCluster,
+  waitFor,
+} from '../support/cluster.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
 
 const NODE_TIMEOUT_MS = 1000;
@@ -74,6 +82,16 @@ async function drillKeys(): Promise<string[]> {
     });
   }
   return [...found].sort();
+}
+
+/** Deletes every drill key, the lock among them, on the primaries that hold them. */
+async function removeDrillKeys(): Promise<void> {
+  const keys = await drillKeys();
+  for (const { port } of cluster.nodes) {
+    await adminOn(cluster, port, async (admin) => {
+      for (const key of keys) await admin.del(key).catch(() => 0); // MOVED on others
+    });
+  }
 }
 
 /** Runs `command` on whichever primary serves the lock's slot. */
@@ -327,6 +345,43 @@ describe('npm run drill', () => {
     );
     expect(report.writeOutageMs).toBeGreaterThan(0);
     await cluster.waitHealthy();
+    expect(await drillKeys()).toEqual([]);
+  });
+
+  it('continues a stopped primary from its watchdog when the drill process is killed outright', async () => {
+    // Prepare: the state letter of a process (T: stopped), the third field of /proc/<pid>/stat.
+    const state = (pid: number): string =>
+      readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .charAt(0);
+
+    // Act: SIGKILL (no exit hook runs) once the trigger has stopped the primary.
+    const run = await runCli(
+      'drill',
+      ['--json', '--trigger', 'pause-primary', '--time-limit-ms', '3000'],
+      env(),
+      (stderr, signal) => {
+        if (/ trigger +SIGSTOP/.test(stderr)) signal('SIGKILL');
+      },
+    );
+    const pid = Number(/SIGSTOP pid (\d+)/.exec(run.stderr)?.[1]);
+    const stoppedAfterKill = state(pid);
+
+    // Assess: killed while the server was stopped; the watchdog continues it after the time
+    // limit plus its grace, and the cluster heals.
+    expect(run.code).toBeNull();
+    expect(run.stdout).toBe('');
+    expect(cluster.nodes.map((node) => node.pid)).toContain(pid);
+    expect(stoppedAfterKill).toBe('T');
+    await waitFor(
+      'the watchdog to continue the primary',
+      () => Promise.resolve(state(pid) === 'T' ? undefined : true),
+      3000 + WATCHDOG_GRACE_MS + 5000,
+    );
+    await cluster.waitHealthy();
+    // What the killed drill could not clean up (the keys would expire, the lock too).
+    expect(await drillKeys()).toContain(LOCK_KEY);
+    await removeDrillKeys();
     expect(await drillKeys()).toEqual([]);
   });
 

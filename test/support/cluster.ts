@@ -15,7 +15,9 @@ import type { SweepReport } from '../../lambda/report.js';
 import { ClusterProber } from '../../lambda/sweep.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+// tsx as a loader, not its CLI: the CLI would run the command in a child of its own, and a
+// signal sent to it (SIGKILL above all) would not reach the command.
+const TSX_LOADER = 'tsx';
 
 /** Short timeouts keep fault tests quick; the deadline leaves room for one timeout per probe. */
 export const TEST_TIMEOUTS = { PROBE_TIMEOUT_MS: '500', PROBE_DEADLINE_MS: '4000' };
@@ -63,23 +65,34 @@ export interface CliRun {
   readonly ms: number;
 }
 
-/** Runs a CLI command (`probe`, `demo`, …) with exactly `env` (plus PATH and HOME). */
+/**
+ * Runs a CLI command (`probe`, `demo`, …) with exactly `env` (plus PATH and HOME). `onStderr`
+ * sees the stderr written so far after each chunk, and may signal the command.
+ */
 export function runCli(
   command: string,
   args: readonly string[],
   env: Record<string, string>,
+  onStderr?: (stderr: string, signal: (name: NodeJS.Signals) => void) => void,
 ): Promise<CliRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, `lambda/cli/${command}.ts`, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', TSX_LOADER, `lambda/cli/${command}.ts`, ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onStderr?.(stderr, (name) => child.kill(name));
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
   });

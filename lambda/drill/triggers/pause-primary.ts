@@ -3,8 +3,11 @@
  * process is stopped with SIGSTOP until the cluster has promoted a replica (or the drill ends),
  * then continued with SIGCONT, and rejoins as a replica. Only for a server on this machine, and
  * only after checking that the pid really is that server (local-process.ts). SIGCONT is sent in
- * a `finally`, and from an exit hook should the process end while the server is stopped.
+ * a `finally`, from an exit hook should the process end while the server is stopped, and, should
+ * this process be killed outright (SIGKILL runs no hook), by a detached watchdog that continues
+ * the server shortly after the drill's time limit.
  */
+import { spawn } from 'node:child_process';
 import { describeError } from '../../cluster/connect.js';
 import { parseInfo } from '../replica-sync.js';
 import { aborted } from '../timing.js';
@@ -40,6 +43,29 @@ function signalQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** How long after the time limit the watchdog continues the server, if nothing else did. */
+export const WATCHDOG_GRACE_MS = 5000;
+
+/**
+ * A process of its own (own process group, not waited for) that sends SIGCONT to `pid` at
+ * `at` (Date.now() ms) plus the grace, whatever becomes of this one. Returns how to call it off.
+ */
+function startWatchdog(pid: number, at: number): () => void {
+  const seconds = Math.max(1, Math.ceil((at - Date.now() + WATCHDOG_GRACE_MS) / 1000));
+  const watchdog = spawn('sh', ['-c', `sleep ${seconds}; kill -CONT ${pid} 2>/dev/null`], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  watchdog.on('error', () => {
+    // No shell: the finally and the exit hook remain.
+  });
+  watchdog.unref();
+  return () => {
+    // The whole group, so that its sleep does not outlive it.
+    if (watchdog.pid !== undefined) signalQuietly(-watchdog.pid, 'SIGKILL');
+  };
+}
+
 export const pausePrimaryTrigger: Trigger = {
   name: 'pause-primary',
 
@@ -52,8 +78,13 @@ export const pausePrimaryTrigger: Trigger = {
     const located = await locatePrimary(context);
     if (!located.ok) throw new Error(located.reason);
     const { pid, address } = located;
+    const callOffWatchdog = startWatchdog(pid, context.limitAt);
     const resume = (): void => signalQuietly(pid, 'SIGCONT');
-    process.on('exit', resume);
+    const onExit = (): void => {
+      resume();
+      callOffWatchdog();
+    };
+    process.on('exit', onExit);
     let stopped = false;
     try {
       process.kill(pid, 'SIGSTOP');
@@ -65,7 +96,8 @@ export const pausePrimaryTrigger: Trigger = {
         resume();
         context.log('old primary resumed', `SIGCONT pid ${pid}`);
       }
-      process.removeListener('exit', resume);
+      process.removeListener('exit', onExit);
+      callOffWatchdog();
     }
   },
 };
