@@ -26,6 +26,7 @@ import {
 import type { ProbeConfig } from './config.js';
 import { crossSlot } from './probes/cross-slot.js';
 import { PROBES_BY_ROLE } from './probes/index.js';
+import { QuietWindow } from './probes/quiet-window.js';
 import type { ProbeContext, ShardWrite, ShardWriteSignal } from './probes/types.js';
 import {
   failedSweepReport,
@@ -131,18 +132,22 @@ export class ClusterProber {
       connections,
       Math.min(CONNECT_GRACE_MS, this.#config.timeoutMs),
     );
+    const quiet = new QuietWindow(states.map((_, i) => String(i)));
+    void connectPhase.then(() => quiet.start(quietGraceMs(states.length, this.#config.timeoutMs)));
     const work = Promise.all([
       ...states.map((state, i) =>
         this.#probeNode(
           state,
           connections[i] ?? Promise.resolve(undefined),
           connectPhase,
+          { window: quiet, member: String(i) },
           sweepId,
           canarySlots.get(state.node.shard) ?? 0,
           signalOf(state),
         ),
       ),
       connectPhase
+        .then(() => quiet.closed)
         .then(() => this.#crossSlot(topology, sweepId))
         .then((value) => (crossSlotResult.value = value)),
     ]);
@@ -156,6 +161,7 @@ export class ClusterProber {
     });
     const outcome = await Promise.race([work.then(() => 'done' as const), deadline]);
     clearTimeout(deadlineTimer);
+    quiet.abandon();
     if (outcome === 'deadline') {
       options.onDeadline?.(states.filter((s) => !isComplete(s)).length);
       this.#pool.dropBusy();
@@ -241,12 +247,13 @@ export class ClusterProber {
     state: NodeState,
     connected: Promise<NodeTarget | undefined>,
     connectPhase: Promise<void>,
+    quiet: { readonly window: QuietWindow; readonly member: string },
     sweepId: string,
     slot: number,
     signal: ShardWriteSignal,
   ): Promise<void> {
     const target = await connected;
-    if (target === undefined) return;
+    if (target === undefined) return quiet.window.arrive(quiet.member);
     // Probes start once the other nodes' TLS handshakes are done (or the grace ran out), so
     // that handshake CPU work does not end up inside anyone's latency.
     await connectPhase;
@@ -257,15 +264,19 @@ export class ClusterProber {
       sweepId,
       timeoutMs: this.#config.timeoutMs,
       shardWrite: signal,
+      quietly: (op) => quiet.window.run(quiet.member, op),
       ...(this.#config.authToken && { secret: this.#config.authToken }),
     };
     for (const [name, probe] of PROBES_BY_ROLE[state.node.role]) {
       const result = await probe(context);
       state.probes[name] = result;
+      quiet.window.arrive(quiet.member);
       // A connection that broke or timed out is gone: one timeout per dead node is enough.
       if (!result.ok && !result.skipped && !this.#pool.isConnected(target)) {
         return abandon(state, signal, `not attempted: ${result.error}`);
       }
+      // The first probe (ping) takes its samples in the quiet window; the rest wait until it closed.
+      await quiet.window.closed;
     }
     await this.#readView(state, target);
   }
@@ -373,6 +384,15 @@ export class ClusterProber {
 
 /** How long the probes wait for slow handshakes before they start without them. */
 const CONNECT_GRACE_MS = 250;
+
+/**
+ * How long the quiet window waits for every node's first PING before it opens without the slow
+ * ones: long enough for a few hundred healthy nodes to answer, short enough that a hung node
+ * costs the others little.
+ */
+export function quietGraceMs(nodes: number, timeoutMs: number): number {
+  return Math.min(timeoutMs / 2, 100 + 2 * nodes);
+}
 
 /** Resolves when every promise has settled, or after `ms`, whichever comes first. */
 function settledOrAfter(promises: readonly Promise<unknown>[], ms: number): Promise<void> {

@@ -30,6 +30,11 @@ export interface ProbeContext {
   readonly timeoutMs: number;
   readonly shardWrite: ShardWriteSignal;
   readonly secret?: Secret;
+  /**
+   * Runs `op` in the sweep's quiet window (see quiet-window.ts): alone, while no other node's
+   * commands are in flight, so that the event loop's work for them does not end up in a latency.
+   */
+  quietly<T>(op: () => Promise<T>): Promise<T>;
 }
 
 /** Every probe has this shape; it records what it saw and never throws. */
