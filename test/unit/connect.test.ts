@@ -1,9 +1,11 @@
+import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import {
   TimeoutError,
   describeError,
   isConnectionFailure,
   isStaleConnectionError,
+  secureContextFor,
   tlsOptions,
   withTimeout,
 } from '../../lambda/cluster/connect.js';
@@ -112,14 +114,25 @@ describe('tlsOptions', () => {
     expect(options.rejectUnauthorized).toBe(true);
   });
 
-  it('leaves SNI out for an IP address, and adds an extra CA to the system ones', () => {
-    const options = tlsOptions(
-      { ...settings, caPem: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----' },
-      '10.0.0.1',
-    );
+  it('leaves SNI out for an IP address', () => {
+    const options = tlsOptions(settings, '10.0.0.1');
     expect(options.servername).toBeUndefined();
-    const cas = options.ca as string[];
-    expect(cas.at(-1)).toContain('BEGIN CERTIFICATE');
-    expect(cas.length).toBeGreaterThan(100);
+    expect(options.rejectUnauthorized).toBe(true);
+  });
+
+  it('builds the trust store once per extra CA and shares it between connections', () => {
+    // Prepare: any valid PEM will do as the "private" CA.
+    const extraCa = rootCertificates[0] ?? '';
+
+    // Act
+    const first = tlsOptions({ ...settings, caPem: extraCa }, '10.0.0.1').secureContext;
+    const second = tlsOptions({ ...settings, caPem: extraCa }, 'other.example').secureContext;
+    const systemOnly = tlsOptions(settings, '10.0.0.1').secureContext;
+
+    // Assess
+    expect(first).toBeDefined();
+    expect(second).toBe(first);
+    expect(systemOnly).toBe(secureContextFor());
+    expect(systemOnly).not.toBe(first);
   });
 });
