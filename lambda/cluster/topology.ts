@@ -143,25 +143,47 @@ export function slotMapDigest(topology: Topology): string {
   return digestOwners(slotOwners(topology));
 }
 
+/** Slots `start`..`end` served by `owner`, as entry `index` of a CLUSTER SLOTS reply lists them. */
+interface OwnedRange {
+  readonly start: number;
+  readonly end: number;
+  readonly owner: string;
+  readonly index: number;
+}
+
 /**
  * The canonical slot map of a CLUSTER SLOTS reply: `start-end=primaryId` runs in slot order,
  * joined by commas, unowned slots left out. Two nodes agree on the slot map exactly when their
- * digests are equal, whichever way each happened to split its ranges.
+ * digests are equal, whichever way each happened to split its ranges. Every node's reply is
+ * digested in every sweep, so this works on the ranges (a few per shard), never slot by slot.
  */
 export function parseSlotMapDigest(reply: unknown): string {
-  const owners = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
-  expectArray(reply, 'CLUSTER SLOTS reply').forEach((entry, index) => {
+  const ranges = expectArray(reply, 'CLUSTER SLOTS reply').map((entry, index): OwnedRange => {
     const where = `CLUSTER SLOTS entry ${index}`;
     const items = expectArray(entry, where);
     const { start, end } = readSlotRange(items[0], items[1], where);
     const primary = expectArray(items[2], `${where} primary`);
-    const primaryId = readNodeId(primary[2], `${where} primary`, 'id');
-    for (let slot = start; slot <= end; slot++) {
-      if (owners[slot] !== undefined) fail(where, `slot ${slot} is listed twice`);
-      owners[slot] = primaryId;
-    }
+    return { start, end, owner: readNodeId(primary[2], `${where} primary`, 'id'), index };
   });
-  return digestOwners(owners);
+  ranges.sort((a, b) => a.start - b.start);
+  const runs: string[] = [];
+  let run: { start: number; end: number; owner: string } | undefined;
+  let previous: OwnedRange | undefined;
+  for (const range of ranges) {
+    if (previous !== undefined && range.start <= previous.end) {
+      const where = `CLUSTER SLOTS entry ${Math.max(range.index, previous.index)}`;
+      fail(where, `slot ${range.start} is listed twice`);
+    }
+    previous = range;
+    if (run !== undefined && run.end + 1 === range.start && run.owner === range.owner) {
+      run.end = range.end;
+      continue;
+    }
+    if (run !== undefined) runs.push(`${run.start}-${run.end}=${run.owner}`);
+    run = { start: range.start, end: range.end, owner: range.owner };
+  }
+  if (run !== undefined) runs.push(`${run.start}-${run.end}=${run.owner}`);
+  return runs.join(',');
 }
 
 function digestOwners(owners: readonly (string | undefined)[]): string {

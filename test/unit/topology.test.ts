@@ -818,6 +818,43 @@ describe('slot map digest', () => {
     expect(digest).toBe(parseSlotMapDigest(recorded));
   });
 
+  it('matches the slot-by-slot definition for any split of the ranges', () => {
+    // Prepare: owners of every slot, in runs of random length, with gaps, split at random points.
+    const owners = [ID.n30100, ID.n30101, ID.n30102];
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 20; round++) {
+      const bySlot = new Array<string | undefined>(16384).fill(undefined);
+      const entries: unknown[] = [];
+      for (let start = 0; start < 16384;) {
+        const end = Math.min(16383, start + random(3000));
+        const owner = random(4) === 3 ? undefined : owners[random(3)];
+        if (owner !== undefined) {
+          bySlot.fill(owner, start, end + 1);
+          entries.push([start, end, ['h', 1, owner]]);
+        }
+        start = end + 1;
+      }
+      entries.sort(() => random(3) - 1);
+      const expected: string[] = [];
+      for (let start = 0; start < 16384;) {
+        let end = start;
+        while (end + 1 < 16384 && bySlot[end + 1] === bySlot[start]) end++;
+        if (bySlot[start] !== undefined) expected.push(`${start}-${end}=${bySlot[start]}`);
+        start = end + 1;
+      }
+
+      // Act
+      const digest = parseSlotMapDigest(entries);
+
+      // Assess
+      expect(digest).toBe(expected.join(','));
+    }
+  });
+
   it('tells apart nodes that disagree', () => {
     expect(parseSlotMapDigest(json('failover.slots.json'))).not.toBe(
       parseSlotMapDigest(json('resharded.slots.json')),
@@ -861,6 +898,15 @@ describe('slot map digest', () => {
         [5, 9, ['h', 2, ID.n30101]],
       ],
       'CLUSTER SLOTS entry 1: slot 5 is listed twice',
+    ],
+    [
+      'a range inside an earlier one',
+      [
+        [0, 100, ['h', 1, ID.n30100]],
+        [200, 300, ['h', 1, ID.n30100]],
+        [10, 20, ['h', 2, ID.n30101]],
+      ],
+      'CLUSTER SLOTS entry 2: slot 10 is listed twice',
     ],
   ])('rejects %s', (_name, reply, message) => {
     expect(parseErrorOf(() => parseSlotMapDigest(reply)).message).toBe(message);
