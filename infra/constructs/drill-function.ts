@@ -28,7 +28,13 @@ import {
   drillFunctionTimeoutSeconds,
   type ProbeSettings,
 } from '../settings.js';
-import { BUNDLED_FUNCTION, clientSecurityGroup, functionRole, ROOT } from './vpc-function.js';
+import {
+  BUNDLED_FUNCTION,
+  clientSecurityGroup,
+  functionRole,
+  LAMBDA_NODE_OPTIONS,
+  ROOT,
+} from './vpc-function.js';
 
 /** The drill's Lambda entry point (CONTRACT section 6). */
 export const DRILL_HANDLER_ENTRY = `${ROOT}lambda/handlers/drill.ts`;
@@ -161,7 +167,7 @@ export class DrillFunction extends Construct {
         ELASTICACHE_REPLICATION_GROUP_ID: props.replicationGroupId,
         DRILL_TRIGGER: 'elasticache',
         DRILL_TIME_LIMIT_MS: String(timeLimitMs),
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       },
     });
 

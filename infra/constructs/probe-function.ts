@@ -14,7 +14,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { functionTimeoutSeconds, type ProbeSettings } from '../settings.js';
-import { BUNDLED_FUNCTION, clientSecurityGroup, functionRole, ROOT } from './vpc-function.js';
+import {
+  BUNDLED_FUNCTION,
+  clientSecurityGroup,
+  functionRole,
+  LAMBDA_NODE_OPTIONS,
+  ROOT,
+} from './vpc-function.js';
 
 export interface ProbeFunctionProps {
   readonly vpc: ec2.IVpc;
@@ -91,7 +97,7 @@ export class ProbeFunction extends Construct {
         METRICS_NAMESPACE: settings.namespace,
         METRICS_HIGH_RESOLUTION: String(settings.highResolution),
         METRICS_PER_NODE: settings.perNodeMetrics,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
       },
     });
 

@@ -124,6 +124,12 @@ export function functionRole(scope: Construct, props: FunctionRoleProps): iam.Ro
 }
 
 /**
+ * The functions' NODE_OPTIONS: stack traces point into the TypeScript sources through the
+ * bundle's source map. `npm run bench` times the cold import with exactly this setting.
+ */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+
+/**
  * The NodejsFunction settings both functions share: Node 24 on arm64, 256 MB, bundled and
  * minified with source maps by the local esbuild, the SDK inside the bundle (its version, and its
  * timeout behaviour, is the one the tests ran against), one run at a time.
