@@ -6,7 +6,12 @@ import { Redis } from 'ioredis';
 import { LocalClusterError } from '../errors.js';
 
 const CONNECT_TIMEOUT_MS = 2_000;
-const COMMAND_TIMEOUT_MS = 3_000;
+/**
+ * Forming a 36-node cluster has every node open TLS bus links to 35 others at once; on a loaded
+ * two-core machine a node can then take more than 3 s to answer a CLUSTER MEET. A hung node is
+ * still found out, just a few seconds later.
+ */
+const COMMAND_TIMEOUT_MS = 10_000;
 
 export async function connectNode(port: number, ca: string, token?: string): Promise<Redis> {
   const client = new Redis({
