@@ -16,7 +16,6 @@ import {
   IAM_TOKEN_REFRESH_AFTER_MS,
   IamTokenSource,
 } from '../../lambda/iam-auth-token.js';
-import type { InvocationSummary } from '../../lambda/invocation.js';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import { jsonLogger } from '../../lambda/log.js';
 import { createSink } from '../../lambda/metrics/sink.js';
@@ -288,11 +287,6 @@ describe('CLUSTER_AUTH_MODE=iam', () => {
   });
 });
 
-type Handler = (
-  event: unknown,
-  context: { getRemainingTimeInMillis(): number },
-) => Promise<InvocationSummary>;
-
 describe('the probe handler with CLUSTER_AUTH_MODE=iam', () => {
   it('signs with the function credentials from the environment and passes', async () => {
     // Prepare: a cold start with the Lambda's variables (credentials, AWS_REGION) and EMF.
@@ -307,7 +301,7 @@ describe('the probe handler with CLUSTER_AUTH_MODE=iam', () => {
     await setProbeUser(tokenAt(T0));
     vi.resetModules();
     try {
-      const { handler } = (await import('../../lambda/handlers/probe.js')) as { handler: Handler };
+      const { handler } = await import('../../lambda/handlers/probe.js');
 
       // Act
       const summary = await handler({}, { getRemainingTimeInMillis: () => 30_000 });
