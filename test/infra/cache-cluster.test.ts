@@ -132,7 +132,7 @@ describe('CacheCluster and CacheNetwork with defaults', () => {
   });
 
   it('takes the AUTH token from Secrets Manager through a dynamic reference, never a literal', () => {
-    const secretId = logicalId(stack, cluster.authSecret.secretArn);
+    const secretId = logicalId(stack, cluster.authSecret?.secretArn);
     expect(typeof replicationGroup.AuthToken).not.toBe('string');
     expect(joined(replicationGroup.AuthToken)).toBe(
       `{{resolve:secretsmanager:<Ref:${secretId}>:SecretString:token::}}`,
