@@ -225,7 +225,7 @@ export class CacheCluster extends Construct implements ec2.IConnectable {
     });
     this.replicationGroup.applyRemovalPolicy(removalPolicy);
     if (this.users) {
-      this.replicationGroup.addDependency(this.users.userGroup);
+      this.replicationGroup.addResourceDependency(this.users.userGroup);
       Validations.of(this.replicationGroup).acknowledge({
         id: 'AwsSolutions-AEC6',
         reason:
