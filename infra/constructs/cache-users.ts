@@ -73,7 +73,8 @@ export class CacheUsers extends Construct {
       userIds: [disabledDefault.userId, ...users.keys()],
     });
     // The group names its users by id, which CloudFormation cannot see as references.
-    for (const user of [disabledDefault, ...users.values()]) this.userGroup.addResourceDependency(user);
+    for (const user of [disabledDefault, ...users.values()])
+      this.userGroup.addResourceDependency(user);
     this.userGroup.applyRemovalPolicy(removalPolicy);
   }
 
