@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DRILL_ACCESS_STRING,
@@ -27,5 +28,12 @@ describe('access strings', () => {
     expect(new Set(PROBE_ACCESS_STRING.split(' ')).size).toBe(
       PROBE_ACCESS_STRING.split(' ').length,
     );
+  });
+
+  it('are the ones the README shows', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+    expect(readme).toContain(`probe: ${PROBE_ACCESS_STRING}\n`);
+    expect(readme).toContain(`drill: ${DRILL_ACCESS_STRING}\n`);
   });
 });
