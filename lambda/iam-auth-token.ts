@@ -134,7 +134,7 @@ export class IamTokenSource implements TokenSource {
     this.#target = options.target;
     // The chain caches credentials and fetches new ones shortly before they expire.
     this.#credentials = options.credentials ?? defaultProvider();
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? ((): number => Date.now());
   }
 
   async current(signal?: AbortSignal): Promise<Secret> {

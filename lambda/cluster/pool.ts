@@ -38,8 +38,6 @@ export interface PoolOptions {
   readonly tokens?: Pick<TokenSource, 'current'>;
   /** A kept connection AUTHs again once its last AUTH is this old. @default never */
   readonly reauthAfterMs?: number;
-  /** Milliseconds since the epoch, for idle and AUTH ages. @default Date.now */
-  readonly now?: () => number;
 }
 
 export const POOL_DEFAULTS: PoolOptions = { maxIdleMs: 240_000 };
@@ -71,7 +69,6 @@ export class ConnectionPool {
   readonly #entries = new Map<string, Entry>();
   readonly #dialling = new Map<string, Promise<Entry>>();
   readonly #reconnectsByKey = new Map<string, number>();
-  readonly #now: () => number;
   #generation = 0;
   #opened = 0;
   #reconnects = 0;
@@ -81,7 +78,6 @@ export class ConnectionPool {
   constructor(settings: ConnectionSettings, options: PoolOptions = POOL_DEFAULTS) {
     this.#settings = settings;
     this.#options = options;
-    this.#now = options.now ?? Date.now;
     this.#lastToken = settings.token;
   }
 
@@ -158,7 +154,7 @@ export class ConnectionPool {
         'reply',
       );
       entry.generation = this.#generation;
-      entry.lastUsedAt = this.#now();
+      entry.lastUsedAt = Date.now();
       return value;
     } catch (error) {
       if (isConnectionFailure(error)) this.#discard(entry);
@@ -173,7 +169,7 @@ export class ConnectionPool {
     const key = targetKey(target);
     const existing = this.#entries.get(key);
     if (existing) {
-      const now = this.#now();
+      const now = Date.now();
       const idleMs = now - existing.lastUsedAt;
       if (existing.client.status === 'ready' && idleMs <= this.#options.maxIdleMs) {
         const reauthAfterMs = this.#options.reauthAfterMs;
@@ -203,8 +199,8 @@ export class ConnectionPool {
       key,
       client,
       generation: this.#generation,
-      lastUsedAt: this.#now(),
-      authedAt: this.#now(),
+      lastUsedAt: Date.now(),
+      authedAt: Date.now(),
       inflight: 0,
     };
     this.#entries.set(key, entry);
@@ -231,7 +227,7 @@ export class ConnectionPool {
             'auth',
           );
         }
-        entry.authedAt = this.#now();
+        entry.authedAt = Date.now();
         return entry;
       } catch (error) {
         // A connection that cannot prove its credentials any more is not one to probe with.
