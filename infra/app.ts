@@ -10,7 +10,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { defaultClusterName, parseEndpoint } from '../lambda/config.js';
 import { ClusterStack } from './stacks/cluster-stack.js';
-import { ProbeStack, type ProbeStackDrill, type ProbeTarget } from './stacks/probe-stack.js';
+import { DRILL_ACCESS_STRING, PROBE_ACCESS_STRING } from '../lambda/cluster/access-string.js';
+import type { CacheCluster } from './constructs/cache-cluster.js';
+import {
+  ProbeStack,
+  type ProbeStackDrill,
+  type ProbeTarget,
+  type TargetAuth,
+} from './stacks/probe-stack.js';
 import {
   ContextError,
   parseSettings,
@@ -33,6 +40,13 @@ export function buildApp(app: App = new App()): { app: App; settings: Deployment
     const clusterStack = new ClusterStack(app, `${settings.stackPrefix}-Cluster`, {
       env,
       cluster: settings.cluster,
+      ...(settings.auth === 'iam' && {
+        // One user per function, each allowed exactly what its code sends.
+        iamUsers: {
+          probe: PROBE_ACCESS_STRING,
+          ...(settings.drill && { drill: DRILL_ACCESS_STRING }),
+        },
+      }),
     });
     const { cache } = clusterStack;
     new ProbeStack(app, `${settings.stackPrefix}-Probe`, {
@@ -44,7 +58,7 @@ export function buildApp(app: App = new App()): { app: App; settings: Deployment
         clusterSecurityGroup: cache.securityGroup,
         endpoint: cache.configurationEndpoint,
         port: cache.port,
-        authSecret: cache.authSecret,
+        auth: createdClusterAuth(cache),
         clusterName: settings.clusterName ?? cache.replicationGroupId,
       }),
     });
@@ -104,12 +118,41 @@ function existingTarget(
     ),
     endpoint: cluster.endpoint,
     port: cluster.port,
-    authSecret: secretsmanager.Secret.fromSecretCompleteArn(
+    auth: existingClusterAuth(scope, cluster),
+    clusterName: clusterName ?? defaultClusterName(endpoint),
+  };
+}
+
+/** The secret the cluster stack generated, or the users it created. */
+function createdClusterAuth(cache: CacheCluster): TargetAuth {
+  if (cache.authSecret) return { mode: 'token', secret: cache.authSecret };
+  const { probe, drill } = cache.iamUserIds;
+  if (probe === undefined) throw new Error('the cluster stack created no probe user');
+  return {
+    mode: 'iam',
+    replicationGroupId: cache.replicationGroupId,
+    probeUserId: probe,
+    ...(drill !== undefined && { drillUserId: drill }),
+  };
+}
+
+/** parseSettings already required the secret (token) or the group and users (iam). */
+function existingClusterAuth(scope: Construct, cluster: ExistingClusterSettings): TargetAuth {
+  if (cluster.probeUserId !== undefined) {
+    return {
+      mode: 'iam',
+      replicationGroupId: cluster.replicationGroupId ?? '',
+      probeUserId: cluster.probeUserId,
+      ...(cluster.drillUserId !== undefined && { drillUserId: cluster.drillUserId }),
+    };
+  }
+  return {
+    mode: 'token',
+    secret: secretsmanager.Secret.fromSecretCompleteArn(
       scope,
       'AuthSecret',
-      cluster.authSecretArn,
+      cluster.authSecretArn ?? '',
     ),
-    clusterName: clusterName ?? defaultClusterName(endpoint),
   };
 }
 

@@ -39,10 +39,20 @@ export interface ExistingClusterSettings {
   readonly subnetIds: readonly string[];
   readonly availabilityZones: readonly string[];
   readonly securityGroupId: string;
-  readonly authSecretArn: string;
-  /** For the drill's TestFailover (issue 5); optional for probing. */
+  /** Token mode: the secret holding the cluster's AUTH token. */
+  readonly authSecretArn?: string;
+  /** For the drill's TestFailover (issue 5), and what IAM auth tokens are signed for. */
   readonly replicationGroupId?: string;
+  /** IAM mode: the existing users (IAM authentication, id = name) of the probe and the drill. */
+  readonly probeUserId?: string;
+  readonly drillUserId?: string;
 }
+
+/**
+ * How the functions authenticate to the cluster (context `auth`): `token`, an AUTH token in
+ * Secrets Manager; `iam`, RBAC users with IAM authentication, one per function.
+ */
+export type AuthMode = 'token' | 'iam';
 
 export interface ProbeSettings {
   readonly scheduleMinutes: number;
@@ -82,6 +92,7 @@ export interface DrillSettings {
 
 export interface DeploymentSettings {
   readonly stackPrefix: string;
+  readonly auth: AuthMode;
   /** The Cluster dimension; undefined: derived by the probe from the endpoint. */
   readonly clusterName?: string;
   readonly cluster: NewClusterSettings | ExistingClusterSettings;
@@ -195,12 +206,26 @@ const EXISTING_KEYS = [
   'authSecretArn',
 ] as const;
 
-function existingCluster(get: Get): ExistingClusterSettings {
-  const missing = EXISTING_KEYS.filter((key) => !present(get(key)));
+/** With auth=iam an existing cluster is reached through its users, not a secret. */
+const EXISTING_IAM_KEYS = [
+  'clusterEndpoint',
+  'vpcId',
+  'subnetIds',
+  'clusterSecurityGroupId',
+  'replicationGroupId',
+  'probeUserId',
+] as const;
+
+/** ElastiCache user ids: a letter, then letters, digits and single hyphens, no trailing hyphen. */
+const USER_ID = /^[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9]))*$/;
+
+function existingCluster(get: Get, auth: AuthMode): ExistingClusterSettings {
+  const required = auth === 'iam' ? EXISTING_IAM_KEYS : EXISTING_KEYS;
+  const missing = required.filter((key) => !present(get(key)));
   if (missing.length > 0) {
     throw new ContextError(
       missing[0] ?? 'clusterEndpoint',
-      `to probe an existing cluster, set every one of ${EXISTING_KEYS.join(', ')}; missing: ${missing.join(', ')}`,
+      `to probe an existing cluster${auth === 'iam' ? ' with auth=iam' : ''}, set every one of ${required.join(', ')}; missing: ${missing.join(', ')}`,
     );
   }
   const endpoint =
@@ -250,15 +275,25 @@ function existingCluster(get: Get): ExistingClusterSettings {
         /^sg-[0-9a-f]{8,17}$/,
         'a security group id (sg-…)',
       ) ?? '',
-    authSecretArn:
-      matching(
-        get,
-        'authSecretArn',
-        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
-        'a Secrets Manager secret ARN',
-      ) ?? '',
+    ...(auth === 'token' && {
+      authSecretArn:
+        matching(
+          get,
+          'authSecretArn',
+          /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+          'a Secrets Manager secret ARN',
+        ) ?? '',
+    }),
     ...(replicationGroupId && { replicationGroupId }),
+    ...(auth === 'iam' && existingUsers(get)),
   };
+}
+
+function existingUsers(get: Get): Pick<ExistingClusterSettings, 'probeUserId' | 'drillUserId'> {
+  const what = 'an ElastiCache user id (IAM authentication: the user id is also its name)';
+  const probeUserId = matching(get, 'probeUserId', USER_ID, what);
+  const drillUserId = matching(get, 'drillUserId', USER_ID, what);
+  return { ...(probeUserId && { probeUserId }), ...(drillUserId && { drillUserId }) };
 }
 
 function newCluster(get: Get): NewClusterSettings {
@@ -364,7 +399,11 @@ function timeZone(get: Get, key: string, fallback: string): string {
   return raw;
 }
 
-function drill(get: Get, cluster: DeploymentSettings['cluster']): DrillSettings | undefined {
+function drill(
+  get: Get,
+  cluster: DeploymentSettings['cluster'],
+  auth: AuthMode,
+): DrillSettings | undefined {
   // Validated whether or not the drill is on, so a typo surfaces before the day it is enabled.
   const schedule = parseDrillCron(text(get, 'drillSchedule') ?? DEFAULT_DRILL_SCHEDULE);
   const settings: DrillSettings = {
@@ -379,6 +418,12 @@ function drill(get: Get, cluster: DeploymentSettings['cluster']): DrillSettings 
     ),
   };
   if (!flag(get, 'drill', false)) return undefined;
+  if (cluster.mode === 'existing' && auth === 'iam' && cluster.drillUserId === undefined) {
+    throw new ContextError(
+      'drillUserId',
+      'context drill=true with auth=iam on an existing cluster needs drillUserId: the user (IAM authentication) the drill connects as, with the drill access string from lambda/cluster/access-string.ts',
+    );
+  }
   if (cluster.mode === 'existing' && cluster.replicationGroupId === undefined) {
     const guess = /^clustercfg\.([a-z][a-z0-9-]*)\./.exec(cluster.endpoint)?.[1];
     throw new ContextError(
@@ -420,9 +465,12 @@ export function parseSettings(get: Get): DeploymentSettings {
     '1 to 255 printable characters',
   );
   const alarmEmail = matching(get, 'alarmEmail', /^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an e-mail address');
-  const byo = EXISTING_KEYS.some((key) => present(get(key)));
-  const cluster = byo ? existingCluster(get) : newCluster(get);
-  const drillSettings = drill(get, cluster);
+  const auth = oneOf(get, 'auth', ['token', 'iam'] as const, 'token');
+  const byo = [...EXISTING_KEYS, ...EXISTING_IAM_KEYS]
+    .filter((key) => key !== 'replicationGroupId')
+    .some((key) => present(get(key)));
+  const cluster = byo ? existingCluster(get, auth) : newCluster(get);
+  const drillSettings = drill(get, cluster, auth);
   return {
     stackPrefix:
       matching(
@@ -431,6 +479,7 @@ export function parseSettings(get: Get): DeploymentSettings {
         /^[A-Za-z][A-Za-z0-9-]{0,63}$/,
         'a stack name prefix (letters, digits, -)',
       ) ?? 'Slotwatch',
+    auth,
     ...(clusterName && { clusterName }),
     cluster,
     probe: {

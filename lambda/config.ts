@@ -17,6 +17,17 @@ export const PerNodeMetrics = {
 } as const;
 export type PerNodeMetrics = (typeof PerNodeMetrics)[keyof typeof PerNodeMetrics];
 
+/**
+ * How the probe authenticates: `token` sends a fixed AUTH token or password (CLUSTER_AUTH_TOKEN,
+ * or the secret behind CLUSTER_AUTH_SECRET_ARN); `iam` signs an ElastiCache IAM auth token for
+ * CLUSTER_USERNAME with the function's AWS credentials.
+ */
+export const AuthMode = {
+  token: 'token',
+  iam: 'iam',
+} as const;
+export type AuthMode = (typeof AuthMode)[keyof typeof AuthMode];
+
 export const MetricsSink = {
   cloudwatch: 'cloudwatch',
   emf: 'emf',
@@ -42,6 +53,10 @@ export const ENV = {
   sweepIntervalMs: 'PROBE_SWEEP_INTERVAL_MS',
   highResolution: 'METRICS_HIGH_RESOLUTION',
   perNodeMetrics: 'METRICS_PER_NODE',
+  // Additions (issue 8): ElastiCache IAM authentication.
+  authMode: 'CLUSTER_AUTH_MODE',
+  replicationGroupId: 'ELASTICACHE_REPLICATION_GROUP_ID',
+  region: 'AWS_REGION',
 } as const;
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
@@ -60,6 +75,9 @@ export interface ProbeConfig {
   readonly username?: string;
   readonly authToken?: Secret;
   readonly authSecretArn?: string;
+  readonly authMode: AuthMode;
+  /** Set exactly when authMode is `iam`: what the IAM auth token is signed for. */
+  readonly iam?: IamAuthTarget;
   readonly timeoutMs: number;
   readonly deadlineMs: number;
   readonly metricsSink: MetricsSink;
@@ -74,7 +92,18 @@ export interface ProbeConfig {
   readonly perNodeMetrics: PerNodeMetrics;
 }
 
+/** The ElastiCache IAM user a token is signed for, and where. */
+export interface IamAuthTarget {
+  /** The replication group the token admits to (ELASTICACHE_REPLICATION_GROUP_ID). */
+  readonly replicationGroupId: string;
+  /** The user's id, which ElastiCache requires to equal its name (CLUSTER_USERNAME). */
+  readonly userId: string;
+  /** The region of the replication group (AWS_REGION). */
+  readonly region: string;
+}
+
 export const DEFAULTS = {
+  authMode: 'token',
   tls: true,
   timeoutMs: 1000,
   deadlineMs: 10_000,
@@ -86,7 +115,7 @@ export const DEFAULTS = {
 } as const;
 
 /** A value and where it came from: an environment variable, or the CLI flag that overrides it. */
-interface Setting {
+export interface Setting {
   readonly value: string;
   readonly origin: string;
 }
@@ -136,14 +165,23 @@ export function loadConfig(sources: ConfigSources): ProbeConfig {
     );
   }
 
+  const authMode = parseOneOf(read(ENV.authMode), Object.values(AuthMode), DEFAULTS.authMode);
+  const username = parseUsername(read(ENV.username));
+  const iam =
+    authMode === AuthMode.iam
+      ? parseIamTarget(read, username, tls, tokenSetting ?? secretArnSetting)
+      : undefined;
+
   return {
     endpoint,
     clusterName: parseClusterName(read(ENV.clusterName), endpoint),
     tls,
     ...(caSetting && { caFile: caSetting.value, caPem: readCaFile(caSetting) }),
-    ...optional('username', parseUsername(read(ENV.username))),
+    ...optional('username', username),
     ...optional('authToken', parseToken(tokenSetting)),
     ...optional('authSecretArn', parseSecretArn(secretArnSetting)),
+    authMode,
+    ...optional('iam', iam),
     timeoutMs,
     deadlineMs,
     metricsSink: parseSink(read(ENV.metricsSink), sources.defaultSink),
@@ -161,6 +199,79 @@ export function loadConfig(sources: ConfigSources): ProbeConfig {
       DEFAULTS.perNodeMetrics,
     ),
   };
+}
+
+/**
+ * What ElastiCache IAM authentication needs: a user (whose id is its name), the replication group
+ * and the region the token is signed for, TLS, and no fixed token beside it.
+ */
+function parseIamTarget(
+  read: (name: EnvName) => Setting | undefined,
+  username: string | undefined,
+  tls: boolean,
+  fixedToken: Setting | undefined,
+): IamAuthTarget {
+  const iamMode = `${ENV.authMode}=iam`;
+  if (fixedToken !== undefined) {
+    throw new ConfigError(
+      fixedToken.origin,
+      `${fixedToken.origin} cannot be combined with ${iamMode}: IAM mode signs its own token; unset ${fixedToken.origin} or use ${ENV.authMode}=token`,
+    );
+  }
+  if (username === undefined) {
+    throw new ConfigError(
+      ENV.username,
+      `${ENV.username} is required with ${iamMode}: the ElastiCache user (IAM authentication) whose id the token is signed for`,
+    );
+  }
+  if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(username)) {
+    throw new ConfigError(
+      ENV.username,
+      `${ENV.username} must be an ElastiCache user id with ${iamMode} (a letter, then letters, digits and hyphens; IAM users have id = name), got ${quote(username)}`,
+    );
+  }
+  if (!tls) {
+    throw new ConfigError(
+      ENV.tls,
+      `${ENV.tls} must be true with ${iamMode}: ElastiCache accepts IAM authentication only over TLS`,
+    );
+  }
+  const group = read(ENV.replicationGroupId);
+  if (group === undefined) {
+    throw new ConfigError(
+      ENV.replicationGroupId,
+      `${ENV.replicationGroupId} is required with ${iamMode}: the replication group the IAM auth token is signed for`,
+    );
+  }
+  const region = read(ENV.region);
+  if (region === undefined) {
+    throw new ConfigError(
+      ENV.region,
+      `${ENV.region} is required with ${iamMode}: the region the IAM auth token is signed for (Lambda sets it)`,
+    );
+  }
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region.value)) {
+    throw new ConfigError(
+      region.origin,
+      `${region.origin} must be an AWS region such as us-east-1, got ${quote(region.value)}`,
+    );
+  }
+  return {
+    replicationGroupId: parseReplicationGroupId(group),
+    userId: username,
+    region: region.value,
+  };
+}
+
+/** ElastiCache's rules: 1 to 40 letters, digits and hyphens, a letter first, no `--`, no trailing `-`. */
+export function parseReplicationGroupId({ value, origin }: Setting): string {
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,39}$/.test(value) || value.includes('--') || value.endsWith('-')) {
+    throw new ConfigError(
+      origin,
+      `${origin} must be a replication group id (1 to 40 letters, digits or hyphens, starting with a letter), got ${quote(value)}`,
+    );
+  }
+  return value;
 }
 
 function parseCount(setting: Setting | undefined, fallback: number, max: number): number {

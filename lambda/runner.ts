@@ -1,6 +1,7 @@
 /**
  * One sweep with everything around it that the Lambda handler and the CLI share: the token
- * (from Secrets Manager, re-read once when AUTH fails, for rotations), the warm prober, metrics
+ * (from Secrets Manager, re-read once when AUTH fails, for rotations; or an IAM auth token,
+ * re-signed before it expires), the warm prober, metrics
  * to the configured sink, and one structured log line. A sweep that could not run at all (no
  * token, no topology) is still a report with ok: false, so ProbeSuccess 0 is always published.
  */
@@ -10,7 +11,8 @@ import type { Logger } from './log.js';
 import type { MetricsSink, PublishResult } from './metrics/datum.js';
 import { buildDatums } from './metrics/datums.js';
 import { failedSweepReport, type SweepReport } from './report.js';
-import type { Secret } from './secret.js';
+import { POOL_DEFAULTS } from './cluster/pool.js';
+import { IamTokenError } from './iam-auth-token.js';
 import { ClusterProber } from './sweep.js';
 import type { TokenSource } from './token-source.js';
 
@@ -49,7 +51,6 @@ export class ProbeRunner {
   readonly #config: ProbeConfig;
   readonly #deps: RunnerDeps;
   #prober: ClusterProber | undefined;
-  #proberToken: Secret | undefined;
   #lastRefreshAt = Number.NEGATIVE_INFINITY;
 
   constructor(config: ProbeConfig, deps: RunnerDeps) {
@@ -95,7 +96,7 @@ export class ProbeRunner {
       if (isAuthFailure(report) && (await this.#tokenChanged(remaining()))) {
         this.#deps.log.log(
           'info',
-          'AUTH failed and the secret holds a new token: sweeping again with it',
+          'AUTH failed and a new token is available: sweeping again with it',
           {
             cluster: this.#config.clusterName,
           },
@@ -113,21 +114,25 @@ export class ProbeRunner {
         this.#config.clusterName,
         startedAt,
         performance.now() - start,
-        `secret: ${error.message}`,
+        `${error instanceof IamTokenError ? 'iam' : 'secret'}: ${error.message}`,
       );
     }
   }
 
-  /** The warm prober, rebuilt when the token it was built with is no longer the current one. */
+  /**
+   * The warm prober. Its connections ask the token source at every AUTH, so a rotated secret or a
+   * re-signed IAM token is used from the next AUTH on, and connections already authenticated are
+   * kept (IAM ones AUTH again as the source says).
+   */
   async #currentProber(budgetMs: number): Promise<ClusterProber> {
-    const token = await this.#deps.tokens.current(
-      AbortSignal.timeout(Math.max(1, Math.floor(budgetMs))),
-    );
-    if (this.#prober === undefined || token !== this.#proberToken) {
-      this.#prober?.close();
-      this.#prober = new ClusterProber({ ...this.#config, ...(token && { authToken: token }) });
-      this.#proberToken = token;
-    }
+    // A token that cannot be had (unreadable secret, no credentials) fails the sweep up front.
+    await this.#deps.tokens.current(AbortSignal.timeout(Math.max(1, Math.floor(budgetMs))));
+    const { reauthAfterMs } = this.#deps.tokens;
+    this.#prober ??= new ClusterProber(this.#config, {
+      ...POOL_DEFAULTS,
+      tokens: this.#deps.tokens,
+      ...(reauthAfterMs !== undefined && { reauthAfterMs }),
+    });
     return this.#prober;
   }
 

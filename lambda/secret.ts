@@ -35,3 +35,11 @@ export class Secret {
     return REDACTED;
   }
 }
+
+/**
+ * Replaces anything shaped like a SigV4-presigned query (an IAM auth token, signed afresh every few
+ * minutes, so no single Secret can scrub them all) with "[redacted]".
+ */
+export function redactSignedQueries(text: string): string {
+  return text.replace(/\S*X-Amz-(?:Credential|Security-Token|Signature)=\S*/g, REDACTED);
+}

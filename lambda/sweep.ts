@@ -112,11 +112,7 @@ export class ClusterProber {
       discovery = await this.#discover(deadlineAt);
     } catch (error) {
       this.#pool.dropBusy();
-      return this.#unreachableReport(
-        startedAt,
-        start,
-        describeError(error, this.#config.authToken),
-      );
+      return this.#unreachableReport(startedAt, start, describeError(error, this.#pool.token));
     }
     this.#lastTopology = discovery.topology;
     const { topology } = discovery;
@@ -239,7 +235,7 @@ export class ClusterProber {
       state.connectMs = reused ? 0 : roundMs(performance.now() - connectStart);
       return target;
     } catch (error) {
-      return abandon(state, signal, describeError(error, this.#config.authToken));
+      return abandon(state, signal, describeError(error, this.#pool.token));
     }
   }
 
@@ -265,7 +261,7 @@ export class ClusterProber {
       timeoutMs: this.#config.timeoutMs,
       shardWrite: signal,
       quietly: (op) => quiet.window.run(quiet.member, op),
-      ...(this.#config.authToken && { secret: this.#config.authToken }),
+      ...(this.#pool.token && { secret: this.#pool.token }),
     };
     for (const [name, probe] of PROBES_BY_ROLE[state.node.role]) {
       const result = await probe(context);
@@ -322,7 +318,7 @@ export class ClusterProber {
       route,
       slots,
       sweepId,
-      ...(this.#config.authToken && { secret: this.#config.authToken }),
+      ...(this.#pool.token && { secret: this.#pool.token }),
     });
   }
 

@@ -1,12 +1,15 @@
 /**
  * Where the AUTH token comes from: CLUSTER_AUTH_TOKEN (local runs), a Secrets Manager secret
- * (CLUSTER_AUTH_SECRET_ARN, the Lambda's way), or nowhere. A secret is read once and cached
+ * (CLUSTER_AUTH_SECRET_ARN, the Lambda's way), an IAM auth token signed for CLUSTER_USERNAME
+ * (CLUSTER_AUTH_MODE=iam, iam-auth-token.ts), or nowhere. A secret is read once and cached
  * across warm invocations; `refresh()` re-reads it, which the runner does once when AUTH fails,
  * so an ElastiCache token rotation never causes a false alarm.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ProbeConfig } from './config.js';
 import { SecretError } from './errors.js';
+import { IamTokenSource } from './iam-auth-token.js';
 import { Secret } from './secret.js';
 
 export interface TokenSource {
@@ -14,6 +17,11 @@ export interface TokenSource {
   current(signal?: AbortSignal): Promise<Secret | undefined>;
   /** Re-reads the token where that can change anything; says whether it changed. */
   refresh(signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Set when an AUTH does not last: kept connections must AUTH again, with the current token,
+   * once their last AUTH is this old (IAM authentication). @default never
+   */
+  readonly reauthAfterMs?: number;
 }
 
 export function staticTokenSource(token: Secret | undefined): TokenSource {
@@ -101,10 +109,10 @@ export class SecretsManagerTokenSource implements TokenSource {
   }
 }
 
-export function tokenSourceFor(config: {
-  authToken?: Secret;
-  authSecretArn?: string;
-}): TokenSource {
+export function tokenSourceFor(
+  config: Pick<ProbeConfig, 'authToken' | 'authSecretArn' | 'iam'>,
+): TokenSource {
+  if (config.iam) return new IamTokenSource({ target: config.iam });
   return config.authSecretArn
     ? new SecretsManagerTokenSource(config.authSecretArn)
     : staticTokenSource(config.authToken);

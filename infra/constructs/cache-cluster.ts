@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CacheUsers, replicationGroupArn } from './cache-users.js';
 
 export type CacheEngine = 'valkey' | 'redis';
 
@@ -74,6 +75,14 @@ export interface CacheClusterProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * IAM authentication instead of an AUTH token: RBAC users by role (`probe`, `drill`) with
+   * their access strings, created as `<replication group id>-<role>` with IAM authentication in
+   * a user group `<replication group id>-users`, whose `default` user is disabled. No AUTH
+   * token or secret is created then.
+   * @default undefined: an AUTH token generated in Secrets Manager
+   */
+  readonly iamUsers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -88,8 +97,14 @@ export class CacheCluster extends Construct implements ec2.IConnectable {
   readonly securityGroup: ec2.SecurityGroup;
   /** Manages ingress to the cluster; its default port is {@link port}. */
   readonly connections: ec2.Connections;
-  /** JSON `{"token": "..."}`: the AUTH token the cluster was created with. */
-  readonly authSecret: secretsmanager.Secret;
+  /** JSON `{"token": "..."}`: the AUTH token the cluster was created with (token mode). */
+  readonly authSecret?: secretsmanager.Secret;
+  /** The RBAC users and their group (IAM mode). */
+  readonly users?: CacheUsers;
+  /** IAM mode: user id by role, as given in `iamUsers`. */
+  readonly iamUserIds: Readonly<Record<string, string>>;
+  /** `arn:<partition>:elasticache:<region>:<account>:replicationgroup:<id>`. */
+  readonly replicationGroupArn: string;
   /** Encrypts the cluster's data at rest. */
   readonly encryptionKey: kms.Key;
   readonly slowLogGroup: logs.LogGroup;
@@ -148,26 +163,23 @@ export class CacheCluster extends Construct implements ec2.IConnectable {
       removalPolicy,
     });
 
-    this.authSecret = new secretsmanager.Secret(this, 'AuthToken', {
-      description: `AUTH token of the ${this.replicationGroupId} replication group`,
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({}),
-        generateStringKey: 'token',
-        passwordLength: 64,
-        excludeCharacters: AUTH_TOKEN_EXCLUDED_CHARACTERS,
-        excludeNumbers: false,
-        includeSpace: false,
-        requireEachIncludedType: true,
-      },
-      removalPolicy,
-    });
-    Validations.of(this.authSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'ElastiCache AUTH tokens are rotated with ModifyReplicationGroup AuthTokenUpdateStrategy ' +
-        'ROTATE then SET, which needs a custom rotation function; the README documents the ' +
-        'manual rotation, during which the probe re-reads the secret.',
-    });
+    this.iamUserIds = Object.fromEntries(
+      Object.keys(props.iamUsers ?? {}).map((role) => [role, `${this.replicationGroupId}-${role}`]),
+    );
+    if (props.iamUsers) {
+      this.users = new CacheUsers(this, 'Users', {
+        engine,
+        userGroupId: `${this.replicationGroupId}-users`,
+        users: Object.entries(props.iamUsers).map(([role, accessString]) => ({
+          userId: this.iamUserIds[role] ?? role,
+          accessString,
+        })),
+        removalPolicy,
+      });
+    } else {
+      this.authSecret = authTokenSecret(this, this.replicationGroupId, removalPolicy);
+    }
+    this.replicationGroupArn = replicationGroupArn(this, this.replicationGroupId);
 
     this.slowLogGroup = new logs.LogGroup(this, 'SlowLog', {
       retention: props.slowLogRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -195,7 +207,10 @@ export class CacheCluster extends Construct implements ec2.IConnectable {
       kmsKeyId: this.encryptionKey.keyArn,
       // A dynamic reference: CloudFormation resolves it at deploy time, so the token never
       // appears in the template or the cloud assembly.
-      authToken: this.authSecret.secretValueFromJson('token').unsafeUnwrap(),
+      ...(this.authSecret && {
+        authToken: this.authSecret.secretValueFromJson('token').unsafeUnwrap(),
+      }),
+      ...(this.users && { userGroupIds: [this.users.userGroupId] }),
       autoMinorVersionUpgrade: true,
       logDeliveryConfigurations: [
         {
@@ -209,9 +224,46 @@ export class CacheCluster extends Construct implements ec2.IConnectable {
       ],
     });
     this.replicationGroup.applyRemovalPolicy(removalPolicy);
+    if (this.users) {
+      this.replicationGroup.addResourceDependency(this.users.userGroup);
+      Validations.of(this.replicationGroup).acknowledge({
+        id: 'AwsSolutions-AEC6',
+        reason:
+          'Clients authenticate as RBAC users with IAM authentication (a user group whose default user is off), which replaces the AUTH token: ElastiCache takes a user group or an AUTH token, and IAM tokens are short-lived and need no stored secret.',
+      });
+    }
 
     this.configurationEndpoint = `${this.replicationGroup.attrConfigurationEndPointAddress}:${this.replicationGroup.attrConfigurationEndPointPort}`;
   }
+}
+
+/** The AUTH token: generated by Secrets Manager with only the characters ElastiCache accepts. */
+function authTokenSecret(
+  scope: Construct,
+  replicationGroupId: string,
+  removalPolicy: RemovalPolicy,
+): secretsmanager.Secret {
+  const secret = new secretsmanager.Secret(scope, 'AuthToken', {
+    description: `AUTH token of the ${replicationGroupId} replication group`,
+    generateSecretString: {
+      secretStringTemplate: JSON.stringify({}),
+      generateStringKey: 'token',
+      passwordLength: 64,
+      excludeCharacters: AUTH_TOKEN_EXCLUDED_CHARACTERS,
+      excludeNumbers: false,
+      includeSpace: false,
+      requireEachIncludedType: true,
+    },
+    removalPolicy,
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'ElastiCache AUTH tokens are rotated with ModifyReplicationGroup AuthTokenUpdateStrategy ' +
+      'ROTATE then SET, which needs a custom rotation function; the README documents the ' +
+      'manual rotation, during which the probe re-reads the secret.',
+  });
+  return secret;
 }
 
 function validateCount(prop: string, value: number, min: number, max: number, why: string): void {

@@ -5,22 +5,13 @@
  * replication group and watch it happen: TestFailover and DescribeReplicationGroups on that group
  * only, and DescribeEvents, which cannot be scoped.
  */
-import {
-  ArnFormat,
-  CfnElement,
-  Duration,
-  RemovalPolicy,
-  Stack,
-  Token,
-  Validations,
-} from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   DEFAULT_DRILL_TIME_LIMIT_MS,
@@ -28,12 +19,15 @@ import {
   drillFunctionTimeoutSeconds,
   type ProbeSettings,
 } from '../settings.js';
+import { replicationGroupArn } from './cache-users.js';
 import {
+  authEnvironment,
   BUNDLED_FUNCTION,
   clientSecurityGroup,
   functionRole,
   LAMBDA_NODE_OPTIONS,
   ROOT,
+  type FunctionAuth,
 } from './vpc-function.js';
 
 /** The drill's Lambda entry point (CONTRACT section 6). */
@@ -47,7 +41,8 @@ export interface DrillFunctionProps {
   readonly port: number;
   /** `host:port` of the configuration endpoint (may be a token). */
   readonly endpoint: string;
-  readonly authSecret: secretsmanager.ISecret;
+  /** The AUTH secret, or the IAM user the function connects as. */
+  readonly auth: FunctionAuth;
   /** The Cluster dimension, the same as the probe's, so the drill alarms find the drill metrics. */
   readonly clusterName: string;
   /** The replication group whose shards the drill fails over: the only one the role may touch. */
@@ -105,12 +100,7 @@ export class DrillFunction extends Construct {
     this.timeout = props.timeout ?? Duration.seconds(drillFunctionTimeoutSeconds(timeLimitMs));
     validate(props, timeLimitMs, this.timeout);
 
-    this.replicationGroupArn = Stack.of(this).formatArn({
-      service: 'elasticache',
-      resource: 'replicationgroup',
-      resourceName: props.replicationGroupId,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    this.replicationGroupArn = replicationGroupArn(this, props.replicationGroupId);
 
     this.securityGroup = clientSecurityGroup(this, { ...props, who: 'drill' });
 
@@ -119,9 +109,8 @@ export class DrillFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.role = functionRole(this, {
-      description:
-        'slotwatch drill: read the AUTH secret, fail over one replication group, put its metrics, write its logs, attach to the VPC',
-      authSecret: props.authSecret,
+      description: `slotwatch drill: ${props.auth.mode === 'token' ? 'read the AUTH secret' : 'connect as its IAM user'}, fail over one replication group, put its metrics, write its logs, attach to the VPC`,
+      auth: props.auth,
       namespace: props.settings.namespace,
       logGroup: this.logGroup,
       statements: [
@@ -159,7 +148,7 @@ export class DrillFunction extends Construct {
       environment: {
         CLUSTER_ENDPOINT: props.endpoint,
         CLUSTER_TLS: 'true',
-        CLUSTER_AUTH_SECRET_ARN: props.authSecret.secretArn,
+        ...authEnvironment(props.auth),
         CLUSTER_NAME: props.clusterName,
         PROBE_TIMEOUT_MS: String(settings.timeoutMs),
         METRICS_SINK: settings.metricsSink,

@@ -1,7 +1,8 @@
 /**
  * The scheduled probe: a NodejsFunction (bundled with the local esbuild, no Docker) in the
  * cluster's subnets, with its own security group, which is the only one allowed to reach the
- * cluster port, and a role that can do nothing but read the AUTH secret, put metrics into its own
+ * cluster port, and a role that can do nothing but authenticate (read the AUTH secret, or connect
+ * as its IAM user), put metrics into its own
  * namespace, write its own logs and attach to the VPC.
  */
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
@@ -11,15 +12,16 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { functionTimeoutSeconds, type ProbeSettings } from '../settings.js';
 import {
+  authEnvironment,
   BUNDLED_FUNCTION,
   clientSecurityGroup,
   functionRole,
   LAMBDA_NODE_OPTIONS,
   ROOT,
+  type FunctionAuth,
 } from './vpc-function.js';
 
 export interface ProbeFunctionProps {
@@ -30,7 +32,8 @@ export interface ProbeFunctionProps {
   readonly port: number;
   /** `host:port` of the configuration endpoint (may be a token). */
   readonly endpoint: string;
-  readonly authSecret: secretsmanager.ISecret;
+  /** The AUTH secret, or the IAM user the function connects as. */
+  readonly auth: FunctionAuth;
   readonly settings: ProbeSettings;
   /** The Cluster dimension. @default derived by the probe from the endpoint host */
   readonly clusterName?: string;
@@ -65,9 +68,8 @@ export class ProbeFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.role = functionRole(this, {
-      description:
-        'slotwatch probe: read the AUTH secret, put its metrics, write its logs, attach to the VPC',
-      authSecret: props.authSecret,
+      description: `slotwatch probe: ${props.auth.mode === 'token' ? 'read the AUTH secret' : 'connect as its IAM user'}, put its metrics, write its logs, attach to the VPC`,
+      auth: props.auth,
       namespace: settings.namespace,
       logGroup: this.logGroup,
     });
@@ -87,7 +89,7 @@ export class ProbeFunction extends Construct {
       environment: {
         CLUSTER_ENDPOINT: props.endpoint,
         CLUSTER_TLS: 'true',
-        CLUSTER_AUTH_SECRET_ARN: props.authSecret.secretArn,
+        ...authEnvironment(props.auth),
         ...(props.clusterName && { CLUSTER_NAME: props.clusterName }),
         PROBE_TIMEOUT_MS: String(settings.timeoutMs),
         PROBE_DEADLINE_MS: String(settings.deadlineMs),

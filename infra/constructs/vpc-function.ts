@@ -12,6 +12,7 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { replicationGroupArn, userArn } from './cache-users.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -57,9 +58,47 @@ export function clientSecurityGroup(
   return group;
 }
 
+/**
+ * How a function authenticates to the cluster: the AUTH token in a secret, or IAM authentication
+ * as one RBAC user (id = name) of a replication group.
+ */
+export type FunctionAuth =
+  | { readonly mode: 'token'; readonly secret: secretsmanager.ISecret }
+  | { readonly mode: 'iam'; readonly replicationGroupId: string; readonly userId: string };
+
+/** The variables (lambda/config.ts) that tell the handler how to authenticate. */
+export function authEnvironment(auth: FunctionAuth): Record<string, string> {
+  return auth.mode === 'token'
+    ? { CLUSTER_AUTH_SECRET_ARN: auth.secret.secretArn }
+    : {
+        CLUSTER_AUTH_MODE: 'iam',
+        CLUSTER_USERNAME: auth.userId,
+        ELASTICACHE_REPLICATION_GROUP_ID: auth.replicationGroupId,
+      };
+}
+
+/**
+ * What authenticating needs: reading the one secret, or `elasticache:Connect` on the one
+ * replication group and the one user (IAM authentication checks both).
+ */
+function authStatement(scope: Construct, auth: FunctionAuth): iam.PolicyStatement {
+  return auth.mode === 'token'
+    ? new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [auth.secret.secretArn],
+      })
+    : new iam.PolicyStatement({
+        actions: ['elasticache:Connect'],
+        resources: [
+          replicationGroupArn(scope, auth.replicationGroupId),
+          userArn(scope, auth.userId),
+        ],
+      });
+}
+
 export interface FunctionRoleProps {
   readonly description: string;
-  readonly authSecret: secretsmanager.ISecret;
+  readonly auth: FunctionAuth;
   /** The only namespace PutMetricData may write to. */
   readonly namespace: string;
   readonly logGroup: logs.ILogGroup;
@@ -73,8 +112,9 @@ export interface FunctionRoleProps {
 }
 
 /**
- * A Lambda role that can read the AUTH secret, put metrics into one namespace, write to its own
- * log group and attach to the VPC, plus the given statements.
+ * A Lambda role that can authenticate to the cluster (read the AUTH secret, or connect as its IAM
+ * user), put metrics into one namespace, write to its own log group and attach to the VPC, plus
+ * the given statements.
  */
 export function functionRole(scope: Construct, props: FunctionRoleProps): iam.Role {
   const role = new iam.Role(scope, 'Role', {
@@ -82,10 +122,7 @@ export function functionRole(scope: Construct, props: FunctionRoleProps): iam.Ro
     description: props.description,
   });
   const statements = [
-    new iam.PolicyStatement({
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: [props.authSecret.secretArn],
-    }),
+    authStatement(scope, props.auth),
     new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'],

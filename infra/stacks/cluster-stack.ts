@@ -8,6 +8,11 @@ import type { NewClusterSettings } from '../settings.js';
 
 export interface ClusterStackProps extends StackProps {
   readonly cluster: NewClusterSettings;
+  /**
+   * RBAC users with IAM authentication by role, with their access strings, instead of an AUTH
+   * token. @default undefined: an AUTH token in Secrets Manager
+   */
+  readonly iamUsers?: Readonly<Record<string, string>>;
 }
 
 export class ClusterStack extends Stack {
@@ -27,16 +32,25 @@ export class ClusterStack extends Stack {
       shards: props.cluster.shards,
       replicasPerShard: props.cluster.replicasPerShard,
       port: props.cluster.port,
+      ...(props.iamUsers && { iamUsers: props.iamUsers }),
     });
     new CfnOutput(this, 'ConfigurationEndpoint', {
       description: 'host:port of the configuration endpoint (CLUSTER_ENDPOINT)',
       value: this.cache.configurationEndpoint,
     });
     new CfnOutput(this, 'Port', { value: String(this.cache.port) });
-    new CfnOutput(this, 'AuthSecretArn', {
-      description: 'Secrets Manager secret holding the AUTH token (CLUSTER_AUTH_SECRET_ARN)',
-      value: this.cache.authSecret.secretArn,
-    });
+    if (this.cache.authSecret) {
+      new CfnOutput(this, 'AuthSecretArn', {
+        description: 'Secrets Manager secret holding the AUTH token (CLUSTER_AUTH_SECRET_ARN)',
+        value: this.cache.authSecret.secretArn,
+      });
+    }
+    for (const [role, userId] of Object.entries(this.cache.iamUserIds)) {
+      new CfnOutput(this, `${role[0]?.toUpperCase() ?? ''}${role.slice(1)}UserId`, {
+        description: `RBAC user of the ${role}, IAM authentication (CLUSTER_USERNAME)`,
+        value: userId,
+      });
+    }
     new CfnOutput(this, 'ReplicationGroupId', { value: this.cache.replicationGroupId });
   }
 

@@ -14,6 +14,7 @@ import { DrillFunction } from '../constructs/drill-function.js';
 import { ProbeAlarms } from '../constructs/probe-alarms.js';
 import { ProbeDashboard } from '../constructs/probe-dashboard.js';
 import { ProbeFunction } from '../constructs/probe-function.js';
+import type { FunctionAuth } from '../constructs/vpc-function.js';
 import { ProbeMetrics } from '../constructs/probe-metrics.js';
 import type { DrillSettings, ProbeSettings } from '../settings.js';
 
@@ -24,10 +25,21 @@ export interface ProbeTarget {
   readonly clusterSecurityGroup: ec2.ISecurityGroup;
   readonly endpoint: string;
   readonly port: number;
-  readonly authSecret: secretsmanager.ISecret;
+  readonly auth: TargetAuth;
   /** The Cluster dimension the probe publishes and the alarms watch. */
   readonly clusterName: string;
 }
+
+/** How the functions authenticate: the AUTH token's secret, or one IAM user each. */
+export type TargetAuth =
+  | { readonly mode: 'token'; readonly secret: secretsmanager.ISecret }
+  | {
+      readonly mode: 'iam';
+      readonly replicationGroupId: string;
+      readonly probeUserId: string;
+      /** Needed with a drill: it connects as a user of its own, with the drill's access string. */
+      readonly drillUserId?: string;
+    };
 
 /** The scheduled failover drill of the target's replication group. */
 export interface ProbeStackDrill extends DrillSettings {
@@ -54,7 +66,9 @@ export class ProbeStack extends Stack {
   constructor(scope: Construct, id: string, props: ProbeStackProps) {
     super(scope, id, props);
     const target = props.target(this);
-    const services: InterfaceEndpointService[] = ['secretsmanager'];
+    // IAM auth tokens are signed in the function, with no API call: only a secret needs one.
+    const services: InterfaceEndpointService[] =
+      target.auth.mode === 'token' ? ['secretsmanager'] : [];
     if (props.settings.metricsSink === 'cloudwatch') services.push('monitoring');
     // TestFailover, DescribeReplicationGroups and DescribeEvents are ElastiCache API calls.
     if (props.drill) services.push('elasticache');
@@ -75,7 +89,7 @@ export class ProbeStack extends Stack {
       clusterSecurityGroup: target.clusterSecurityGroup,
       port: target.port,
       endpoint: target.endpoint,
-      authSecret: target.authSecret,
+      auth: functionAuth(target.auth, 'probe'),
       settings: props.settings,
       clusterName: target.clusterName,
       ...(endpoints && { endpointSecurityGroup: endpoints.securityGroup }),
@@ -112,7 +126,7 @@ export class ProbeStack extends Stack {
         clusterSecurityGroup: target.clusterSecurityGroup,
         port: target.port,
         endpoint: target.endpoint,
-        authSecret: target.authSecret,
+        auth: functionAuth(target.auth, 'drill'),
         clusterName: target.clusterName,
         replicationGroupId: drill.replicationGroupId,
         schedule: scheduler.ScheduleExpression.cron({
@@ -133,4 +147,14 @@ export class ProbeStack extends Stack {
       new CfnOutput(this, 'DrillFunctionName', { value: this.drill.function.functionName });
     }
   }
+}
+
+/** The probe's or the drill's own way in. */
+function functionAuth(auth: TargetAuth, who: 'probe' | 'drill'): FunctionAuth {
+  if (auth.mode === 'token') return auth;
+  const userId = who === 'probe' ? auth.probeUserId : auth.drillUserId;
+  if (userId === undefined) {
+    throw new Error(`ProbeStack: with IAM authentication the ${who} needs a user id of its own`);
+  }
+  return { mode: 'iam', replicationGroupId: auth.replicationGroupId, userId };
 }

@@ -10,6 +10,8 @@ export const SETTING_FLAGS = {
   tls: ENV.tls,
   'ca-file': ENV.caFile,
   username: ENV.username,
+  'auth-mode': ENV.authMode,
+  'replication-group-id': ENV.replicationGroupId,
   'timeout-ms': ENV.timeoutMs,
   'deadline-ms': ENV.deadlineMs,
   sink: ENV.metricsSink,

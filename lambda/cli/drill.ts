@@ -48,7 +48,8 @@ async function drill(argv: readonly string[]): Promise<number> {
   const reportFile = reportPath(values.report);
   const json = values.json === true;
   const trigger = await createTrigger(settings.trigger, settings);
-  const token = await tokenSourceFor(config).current(AbortSignal.timeout(TOKEN_TIMEOUT_MS));
+  const tokens = tokenSourceFor(config);
+  const token = await tokens.current(AbortSignal.timeout(TOKEN_TIMEOUT_MS));
 
   // Live events are progress, like logs: never mixed into what stdout carries.
   const live = process.stderr;
@@ -64,6 +65,7 @@ async function drill(argv: readonly string[]): Promise<number> {
     report = await runDrill({
       config,
       ...(token !== undefined && { token }),
+      tokens,
       trigger,
       ...(settings.shard !== undefined && { shard: settings.shard }),
       timeLimitMs: settings.timeLimitMs,

@@ -11,7 +11,7 @@ import {
 } from 'node:tls';
 import { isIP } from 'node:net';
 import { Redis } from 'ioredis';
-import type { Secret } from '../secret.js';
+import { redactSignedQueries, type Secret } from '../secret.js';
 
 export interface ConnectionSettings {
   readonly tls: boolean;
@@ -114,12 +114,7 @@ export async function openConnection(
   try {
     await withTimeout(client.connect(), settings.timeoutMs, 'connect');
     const handshake = client.pipeline();
-    if (settings.token) {
-      const credentials = settings.username
-        ? [settings.username, settings.token.reveal()]
-        : [settings.token.reveal()];
-      handshake.call('AUTH', ...credentials);
-    }
+    if (settings.token) handshake.call('AUTH', ...authArguments(settings.username, settings.token));
     handshake.call('READONLY');
     handshake.call('CLIENT', 'SETNAME', 'slotwatch');
     const replies = (await withTimeout(handshake.exec(), settings.timeoutMs, 'auth')) ?? [];
@@ -129,6 +124,11 @@ export async function openConnection(
     client.disconnect();
     throw socketError && !(error instanceof TimeoutError) ? socketError : error;
   }
+}
+
+/** AUTH's arguments: `[user] token`. The one place besides a test that reveals the token. */
+export function authArguments(username: string | undefined, token: Secret): string[] {
+  return username ? [username, token.reveal()] : [token.reveal()];
 }
 
 const TLS_CODES = new Set([
@@ -165,7 +165,7 @@ const MAX_CAUSE_LENGTH = 160;
  */
 export function describeError(error: unknown, secret?: Secret): string {
   const text = causeOf(error);
-  const scrubbed = secret ? secret.scrub(text) : text;
+  const scrubbed = redactSignedQueries(secret ? secret.scrub(text) : text);
   return scrubbed.length > MAX_CAUSE_LENGTH
     ? `${scrubbed.slice(0, MAX_CAUSE_LENGTH - 1)}…`
     : scrubbed;

@@ -9,9 +9,16 @@
  *    the close had not reached us yet; such a connection-level failure (not a timeout, and not a
  *    reply error) is retried once on a fresh connection.
  * Both count as reconnects. A connection that fails in any other way is dropped, never reused.
+ *
+ * Where tokens expire (IAM authentication), every AUTH asks the token source for the current
+ * token, and a kept connection whose last AUTH is older than `reauthAfterMs` AUTHs again before
+ * use; if that fails, the connection is dropped and the failure (`auth: …`) is the result.
  */
 import type { Redis } from 'ioredis';
+import type { Secret } from '../secret.js';
+import type { TokenSource } from '../token-source.js';
 import {
+  authArguments,
   isConnectionFailure,
   isStaleConnectionError,
   openConnection,
@@ -23,6 +30,14 @@ import {
 export interface PoolOptions {
   /** Connections idle longer than this are replaced before use. */
   readonly maxIdleMs: number;
+  /**
+   * Asked for the token at every AUTH, so a changed token (rotated, re-signed) is used from the
+   * next AUTH on, while connections already authenticated are kept.
+   * @default the settings' token for every AUTH
+   */
+  readonly tokens?: Pick<TokenSource, 'current'>;
+  /** A kept connection AUTHs again once its last AUTH is this old. @default never */
+  readonly reauthAfterMs?: number;
 }
 
 export const POOL_DEFAULTS: PoolOptions = { maxIdleMs: 240_000 };
@@ -33,7 +48,10 @@ interface Entry {
   /** The sweep that last used this connection successfully. */
   generation: number;
   lastUsedAt: number;
+  authedAt: number;
   inflight: number;
+  /** A re-AUTH under way, which concurrent users of the connection wait for. */
+  reauth?: Promise<Entry>;
 }
 
 export interface PoolCounters {
@@ -55,14 +73,21 @@ export class ConnectionPool {
   #opened = 0;
   #reconnects = 0;
   #closed = false;
+  #lastToken: Secret | undefined;
 
   constructor(settings: ConnectionSettings, options: PoolOptions = POOL_DEFAULTS) {
     this.#settings = settings;
     this.#options = options;
+    this.#lastToken = settings.token;
   }
 
   get settings(): ConnectionSettings {
     return this.#settings;
+  }
+
+  /** The token of the latest AUTH, for scrubbing it from messages. */
+  get token(): Secret | undefined {
+    return this.#lastToken;
   }
 
   /** Marks the start of a sweep: connections used before it become suspects for one retry. */
@@ -144,8 +169,13 @@ export class ConnectionPool {
     const key = targetKey(target);
     const existing = this.#entries.get(key);
     if (existing) {
-      const idleMs = Date.now() - existing.lastUsedAt;
-      if (existing.client.status === 'ready' && idleMs <= this.#options.maxIdleMs) return existing;
+      const now = Date.now();
+      const idleMs = now - existing.lastUsedAt;
+      if (existing.client.status === 'ready' && idleMs <= this.#options.maxIdleMs) {
+        const reauthAfterMs = this.#options.reauthAfterMs;
+        const authStale = reauthAfterMs !== undefined && now - existing.authedAt >= reauthAfterMs;
+        return authStale || existing.reauth ? this.#reauthenticate(existing) : existing;
+      }
       this.#countReconnect(key);
       this.#discard(existing);
     }
@@ -158,7 +188,8 @@ export class ConnectionPool {
   }
 
   async #dial(key: string, target: NodeTarget): Promise<Entry> {
-    const client = await openConnection(this.#settings, target);
+    const token = await this.#currentToken();
+    const client = await openConnection({ ...this.#settings, ...(token && { token }) }, target);
     this.#opened++;
     if (this.#closed) {
       client.disconnect();
@@ -169,10 +200,44 @@ export class ConnectionPool {
       client,
       generation: this.#generation,
       lastUsedAt: Date.now(),
+      authedAt: Date.now(),
       inflight: 0,
     };
     this.#entries.set(key, entry);
     return entry;
+  }
+
+  async #currentToken(): Promise<Secret | undefined> {
+    const { tokens } = this.#options;
+    if (tokens === undefined) return this.#settings.token;
+    const token = await tokens.current(AbortSignal.timeout(this.#settings.timeoutMs));
+    this.#lastToken = token;
+    return token;
+  }
+
+  /** AUTH again on a live connection; callers meanwhile share the one attempt. */
+  #reauthenticate(entry: Entry): Promise<Entry> {
+    entry.reauth ??= (async () => {
+      try {
+        const token = await this.#currentToken();
+        if (token !== undefined) {
+          await withTimeout(
+            entry.client.call('AUTH', ...authArguments(this.#settings.username, token)),
+            this.#settings.timeoutMs,
+            'auth',
+          );
+        }
+        entry.authedAt = Date.now();
+        return entry;
+      } catch (error) {
+        // A connection that cannot prove its credentials any more is not one to probe with.
+        this.#discard(entry);
+        throw error;
+      } finally {
+        entry.reauth = undefined;
+      }
+    })();
+    return entry.reauth;
   }
 
   #discard(entry: Entry): void {

@@ -12,10 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { canaryKey, canaryValue, CANARY_PREFIX } from '../cluster/canary-keys.js';
 import { describeError, type ConnectionSettings, type NodeTarget } from '../cluster/connect.js';
-import { ConnectionPool } from '../cluster/pool.js';
+import { ConnectionPool, POOL_DEFAULTS } from '../cluster/pool.js';
 import type { Shard, Topology, TopologyNode } from '../cluster/topology.js';
 import type { ProbeConfig } from '../config.js';
 import type { Secret } from '../secret.js';
+import type { TokenSource } from '../token-source.js';
 import { CONTROL_SLOT, LOCK_MARGIN_MS, releaseLock, takeLock } from './lock.js';
 import { outageFigures } from './outage.js';
 import { precheck, type DrillTarget } from './prechecks.js';
@@ -39,6 +40,11 @@ export interface DrillOptions {
   readonly config: ProbeConfig;
   /** The AUTH token, already resolved by the caller. */
   readonly token?: Secret;
+  /**
+   * Asked for the token at every AUTH, when tokens expire during a drill (IAM tokens do 15
+   * minutes after signing, a drill may run as long). @default `token` for every AUTH
+   */
+  readonly tokens?: Pick<TokenSource, 'current'>;
   readonly trigger: Trigger;
   /** Shard id as in the sweep report. @default the first shard in slot order (or the next in turn, with `rotate`) */
   readonly shard?: string;
@@ -430,7 +436,7 @@ class Drill {
 
   /** A pool of its own per client role, so one stream's timeout never drops another's connection. */
   #pool(): ConnectionPool {
-    const { config, token } = this.#options;
+    const { config, token, tokens } = this.#options;
     const settings: ConnectionSettings = {
       tls: config.tls,
       timeoutMs: config.timeoutMs,
@@ -438,7 +444,7 @@ class Drill {
       ...(config.username !== undefined && { username: config.username }),
       ...(token !== undefined && { token }),
     };
-    const pool = new ConnectionPool(settings);
+    const pool = new ConnectionPool(settings, { ...POOL_DEFAULTS, ...(tokens && { tokens }) });
     this.#pools.push(pool);
     return pool;
   }

@@ -3,6 +3,7 @@
  * object. Same rules as lambda/config.ts: defaults first, then validation, and every bad value is
  * a ConfigError naming the variable (or flag) and the value.
  */
+import { parseReplicationGroupId } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { TRIGGERS, type TriggerName } from './types.js';
 
@@ -74,7 +75,7 @@ export function loadDrillSettings(
     );
   }
   const shard = parseShard(read(DRILL_ENV.shard));
-  const replicationGroupId = parseReplicationGroupId(groupSetting);
+  const replicationGroupId = groupSetting && parseReplicationGroupId(groupSetting);
   return {
     trigger,
     ...(shard !== undefined && { shard }),
@@ -134,17 +135,4 @@ function parseMillis(
     );
   }
   return Number(value);
-}
-
-/** ElastiCache's rules: 1 to 40 letters, digits and hyphens, a letter first, no `--`, no trailing `-`. */
-function parseReplicationGroupId(setting: Setting | undefined): string | undefined {
-  if (setting === undefined) return undefined;
-  const { value, origin } = setting;
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,39}$/.test(value) || value.includes('--') || value.endsWith('-')) {
-    throw new ConfigError(
-      origin,
-      `${origin} must be a replication group id (1 to 40 letters, digits or hyphens, starting with a letter), got ${quote(value)}`,
-    );
-  }
-  return value;
 }

@@ -94,6 +94,7 @@ export async function handler(
       await runDrill({
         config,
         ...(token !== undefined && { token }),
+        tokens,
         trigger,
         ...(settings.shard !== undefined ? { shard: settings.shard } : { rotate: true }),
         timeLimitMs,

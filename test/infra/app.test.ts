@@ -7,6 +7,8 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
+import { DRILL_ACCESS_STRING, PROBE_ACCESS_STRING } from '../../lambda/cluster/access-string.js';
+import { loadConfig } from '../../lambda/config.js';
 import { nagFindings, synthesizeWithFindings } from '../support/nag.js';
 
 const BYO = {
@@ -272,5 +274,197 @@ describe('other configurations', () => {
       Protocol: 'email',
       Endpoint: 'oncall@example.com',
     });
+  });
+});
+
+/** The function whose environment has CLUSTER_USERNAME `user`, and its variables. */
+function functionOf(template: Template, user: string) {
+  const fn = resourcesOf(template, 'AWS::Lambda::Function').find(
+    (r) =>
+      (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+        ?.CLUSTER_USERNAME === user,
+  );
+  if (!fn) throw new Error(`no function connects as ${user}`);
+  return (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+}
+
+/** Every statement of every policy attached to the role whose logical id starts with `role`. */
+function statementsOf(template: Template, role: string) {
+  return Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([, p]) =>
+      JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles).includes(role),
+    )
+    .flatMap(
+      ([, p]) =>
+        (
+          p as {
+            Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } };
+          }
+        ).Properties.PolicyDocument.Statement,
+    );
+}
+
+/** An ARN built with Fn::Join, as text: `arn:<Partition>:elasticache:<Region>:…`. */
+function arnText(resource: unknown): string {
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join === undefined) return String(resource);
+  return join[1]
+    .map((part) =>
+      typeof part === 'string'
+        ? part
+        : `<${String((part as { Ref: string }).Ref).replace('AWS::', '')}>`,
+    )
+    .join(join[0]);
+}
+
+describe('-c auth=iam', () => {
+  const { assembly, template } = synth({ auth: 'iam', drill: 'true' });
+  const cluster = template('Slotwatch-Cluster');
+  const probe = template('Slotwatch-Probe');
+  const users = resourcesOf(cluster, 'AWS::ElastiCache::User').map((u) => u.Properties);
+
+  it('synthesizes with no unacknowledged cdk-nag finding', () => {
+    expect(nagFindings(assembly.directory)).toEqual([]);
+  });
+
+  it('creates one IAM user per function (id = name) with its access string, and a disabled default', () => {
+    expect(users).toEqual(
+      expect.arrayContaining([
+        {
+          Engine: 'valkey',
+          UserId: 'slotwatch-cluster-probe',
+          UserName: 'slotwatch-cluster-probe',
+          AuthenticationMode: { Type: 'iam' },
+          AccessString: PROBE_ACCESS_STRING,
+        },
+        {
+          Engine: 'valkey',
+          UserId: 'slotwatch-cluster-drill',
+          UserName: 'slotwatch-cluster-drill',
+          AuthenticationMode: { Type: 'iam' },
+          AccessString: DRILL_ACCESS_STRING,
+        },
+        {
+          Engine: 'valkey',
+          UserId: 'slotwatch-cluster-users-default',
+          UserName: 'default',
+          AuthenticationMode: { Type: 'no-password-required' },
+          AccessString: 'off -@all',
+        },
+      ]),
+    );
+    expect(users).toHaveLength(3);
+    cluster.hasResourceProperties('AWS::ElastiCache::UserGroup', {
+      Engine: 'valkey',
+      UserGroupId: 'slotwatch-cluster-users',
+      UserIds: [
+        'slotwatch-cluster-users-default',
+        'slotwatch-cluster-probe',
+        'slotwatch-cluster-drill',
+      ],
+    });
+  });
+
+  it('gives the replication group the user group instead of an AUTH token, and creates no secret', () => {
+    const [group] = resourcesOf(cluster, 'AWS::ElastiCache::ReplicationGroup');
+    expect(group?.Properties.UserGroupIds).toEqual(['slotwatch-cluster-users']);
+    expect(group?.Properties).not.toHaveProperty('AuthToken');
+    expect(group?.Properties.TransitEncryptionEnabled).toBe(true);
+    for (const stack of [cluster, probe]) {
+      expect(resourcesOf(stack, 'AWS::SecretsManager::Secret')).toEqual([]);
+      expect(JSON.stringify(stack.toJSON())).not.toMatch(/secretsmanager/i);
+    }
+    expect(Object.keys(cluster.toJSON().Outputs as object)).toEqual(
+      expect.arrayContaining(['ProbeUserId', 'DrillUserId']),
+    );
+    expect(Object.keys(cluster.toJSON().Outputs as object)).not.toContain('AuthSecretArn');
+  });
+
+  it('lets each function connect as its own user of this replication group, and nothing more', () => {
+    for (const [role, user] of [
+      ['ProbeRole', 'slotwatch-cluster-probe'],
+      ['DrillRole', 'slotwatch-cluster-drill'],
+    ] as const) {
+      const connect = statementsOf(probe, role).filter((s) =>
+        JSON.stringify(s.Action).includes('elasticache:Connect'),
+      );
+      expect(connect).toHaveLength(1);
+      expect(connect[0]?.Action).toBe('elasticache:Connect');
+      expect((connect[0]?.Resource as unknown[]).map(arnText)).toEqual([
+        'arn:<Partition>:elasticache:<Region>:<AccountId>:replicationgroup:slotwatch-cluster',
+        `arn:<Partition>:elasticache:<Region>:<AccountId>:user:${user}`,
+      ]);
+    }
+  });
+
+  it('sets iam variables the functions accept, and no token or secret', () => {
+    for (const user of ['slotwatch-cluster-probe', 'slotwatch-cluster-drill']) {
+      const variables = functionOf(probe, user);
+      expect(variables).toMatchObject({
+        CLUSTER_AUTH_MODE: 'iam',
+        ELASTICACHE_REPLICATION_GROUP_ID: 'slotwatch-cluster',
+      });
+      expect(Object.keys(variables)).not.toContain('CLUSTER_AUTH_SECRET_ARN');
+      // What the handler reads at cold start, with the endpoint and the region Lambda sets.
+      const config = loadConfig({
+        env: { ...variables, CLUSTER_ENDPOINT: 'cache.example.com:6380', AWS_REGION: 'us-east-1' },
+        defaultSink: 'cloudwatch',
+      });
+      expect(config.iam).toEqual({
+        replicationGroupId: 'slotwatch-cluster',
+        userId: user,
+        region: 'us-east-1',
+      });
+    }
+  });
+
+  it('adds no Secrets Manager endpoint: IAM tokens are signed in the function', () => {
+    const services = resourcesOf(probe, 'AWS::EC2::VPCEndpoint').map((e) =>
+      JSON.stringify(e.Properties.ServiceName),
+    );
+    expect(services.some((s) => s.includes('secretsmanager'))).toBe(false);
+    expect(services.some((s) => s.includes('monitoring'))).toBe(true);
+  });
+
+  it('creates no drill user without the drill', () => {
+    const clusterOnly = synth({ auth: 'iam' }).template('Slotwatch-Cluster');
+    expect(
+      resourcesOf(clusterOnly, 'AWS::ElastiCache::User').map((u) => u.Properties.UserId),
+    ).toEqual(['slotwatch-cluster-users-default', 'slotwatch-cluster-probe']);
+  });
+
+  it('probes an existing cluster as the users named in context', () => {
+    const byo = {
+      clusterEndpoint: BYO.clusterEndpoint,
+      vpcId: BYO.vpcId,
+      subnetIds: BYO.subnetIds,
+      availabilityZones: BYO.availabilityZones,
+      clusterSecurityGroupId: BYO.clusterSecurityGroupId,
+      replicationGroupId: 'orders',
+      probeUserId: 'orders-probe',
+      drillUserId: 'orders-drill',
+    };
+    const { assembly: existing, template: existingTemplate } = synth({
+      auth: 'iam',
+      drill: 'true',
+      ...byo,
+    });
+    const byoProbe = existingTemplate('Slotwatch-Probe');
+
+    expect(existing.stacks.map((s) => s.stackName)).toEqual(['Slotwatch-Probe']);
+    expect(functionOf(byoProbe, 'orders-probe')).toMatchObject({
+      CLUSTER_AUTH_MODE: 'iam',
+      ELASTICACHE_REPLICATION_GROUP_ID: 'orders',
+    });
+    expect(functionOf(byoProbe, 'orders-drill').CLUSTER_AUTH_MODE).toBe('iam');
+    const connect = statementsOf(byoProbe, 'ProbeRole').find(
+      (s) => s.Action === 'elasticache:Connect',
+    );
+    expect((connect?.Resource as unknown[]).map(arnText)).toEqual([
+      'arn:<Partition>:elasticache:<Region>:<AccountId>:replicationgroup:orders',
+      'arn:<Partition>:elasticache:<Region>:<AccountId>:user:orders-probe',
+    ]);
+    expect(JSON.stringify(byoProbe.toJSON())).not.toMatch(/secretsmanager/i);
+    expect(nagFindings(existing.directory)).toEqual([]);
   });
 });

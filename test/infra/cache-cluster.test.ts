@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkWithNag } from '../support/nag.js';
 import { CacheCluster, type CacheClusterProps } from '../../infra/constructs/cache-cluster.js';
 import { CacheNetwork, type CacheNetworkProps } from '../../infra/constructs/cache-network.js';
+import { CacheUsers, DISABLED_DEFAULT_ACCESS_STRING } from '../../infra/constructs/cache-users.js';
 
 type Properties = Record<string, unknown>;
 
@@ -132,7 +133,7 @@ describe('CacheCluster and CacheNetwork with defaults', () => {
   });
 
   it('takes the AUTH token from Secrets Manager through a dynamic reference, never a literal', () => {
-    const secretId = logicalId(stack, cluster.authSecret.secretArn);
+    const secretId = logicalId(stack, cluster.authSecret?.secretArn);
     expect(typeof replicationGroup.AuthToken).not.toBe('string');
     expect(joined(replicationGroup.AuthToken)).toBe(
       `{{resolve:secretsmanager:<Ref:${secretId}>:SecretString:token::}}`,
@@ -497,5 +498,78 @@ describe('cdk-nag AwsSolutions', () => {
         expect.stringMatching(/^AwsSolutions-EC23 at NonCompliant\/Open\/Resource/),
       ]),
     );
+  });
+});
+
+describe('CacheCluster with IAM users', () => {
+  const { stack, cluster } = build({ iamUsers: { probe: 'on ~slotwatch:* -@all +ping' } });
+  const template = Template.fromStack(stack);
+
+  it('names each user after its replication group and role, in a group with a disabled default', () => {
+    expect(cluster.iamUserIds).toEqual({ probe: 'slotwatchtest-probe' });
+    expect(cluster.authSecret).toBeUndefined();
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    template.hasResourceProperties('AWS::ElastiCache::User', {
+      UserId: 'slotwatchtest-probe',
+      UserName: 'slotwatchtest-probe',
+      AuthenticationMode: { Type: 'iam' },
+      AccessString: 'on ~slotwatch:* -@all +ping',
+    });
+    template.hasResourceProperties('AWS::ElastiCache::User', {
+      UserName: 'default',
+      AccessString: DISABLED_DEFAULT_ACCESS_STRING,
+    });
+    expect(DISABLED_DEFAULT_ACCESS_STRING.split(' ')[0]).toBe('off');
+  });
+
+  it('creates the users before their group, and the group before the replication group', () => {
+    const groups = template.findResources('AWS::ElastiCache::UserGroup');
+    const [groupId, group] = Object.entries(groups)[0] ?? [];
+    const userIds = Object.keys(template.findResources('AWS::ElastiCache::User'));
+    expect((group as { DependsOn: string[] }).DependsOn.sort()).toEqual(userIds.sort());
+    const replicationGroup = Object.values(
+      template.findResources('AWS::ElastiCache::ReplicationGroup'),
+    )[0] as { DependsOn: string[] };
+    expect(replicationGroup.DependsOn).toContain(groupId);
+  });
+
+  it('finds nothing with cdk-nag once AUTH tokens are replaced by the user group', () => {
+    const app = new App();
+    build({ iamUsers: { probe: 'on ~slotwatch:* -@all +ping' } }, {}, app);
+    expect(checkWithNag(app)).toEqual([]);
+  });
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    [
+      'a role that makes a bad id',
+      { probe_user: 'on -@all' },
+      /"slotwatchtest-probe_user" is not a valid ElastiCache id/,
+    ],
+    [
+      'a user that is off',
+      { probe: 'off -@all' },
+      /access string of slotwatchtest-probe must start with "on"/,
+    ],
+  ])('rejects %s', (_case, iamUsers, message) => {
+    expect(() => build({ iamUsers })).toThrow(message);
+  });
+
+  it('rejects a user named default, twice the same user, or none', () => {
+    const stack = new Stack(new App(), 'Users');
+    const users = (list: { userId: string; accessString: string }[], id: string) =>
+      new CacheUsers(stack, id, { engine: 'valkey', userGroupId: 'orders-users', users: list });
+    expect(() => users([{ userId: 'Default', accessString: 'on' }], 'A')).toThrow(
+      /"Default" is taken/,
+    );
+    expect(() =>
+      users(
+        [
+          { userId: 'probe', accessString: 'on' },
+          { userId: 'PROBE', accessString: 'on' },
+        ],
+        'B',
+      ),
+    ).toThrow(/"PROBE" is taken/);
+    expect(() => users([], 'C')).toThrow('CacheUsers needs at least one user');
   });
 });

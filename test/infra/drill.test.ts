@@ -498,7 +498,10 @@ describe('DrillFunction and DrillAlarms on their own', () => {
       ),
       port: 6379,
       endpoint: 'clustercfg.orders.abc123.euw1.cache.amazonaws.com:6379',
-      authSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Auth', BYO.authSecretArn),
+      auth: {
+        mode: 'token',
+        secret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'Auth', BYO.authSecretArn),
+      },
       clusterName: 'orders',
       replicationGroupId: 'orders',
       schedule: scheduler.ScheduleExpression.cron({

@@ -318,3 +318,119 @@ describe('the token', () => {
     );
   });
 });
+
+describe('CLUSTER_AUTH_MODE', () => {
+  const iam = {
+    CLUSTER_AUTH_MODE: 'iam',
+    CLUSTER_USERNAME: 'slotwatch-probe',
+    ELASTICACHE_REPLICATION_GROUP_ID: 'orders-cache',
+    AWS_REGION: 'eu-central-1',
+  };
+  const without = (name: keyof typeof iam): Record<string, string> =>
+    Object.fromEntries(Object.entries(iam).filter(([key]) => key !== name));
+
+  it('is token by default, without an IAM target', () => {
+    const config = load({ ELASTICACHE_REPLICATION_GROUP_ID: 'orders-cache' });
+
+    expect(config.authMode).toBe('token');
+    expect(config.iam).toBeUndefined();
+  });
+
+  it('iam: signs for the user, the replication group and the region given', () => {
+    const config = load(iam);
+
+    expect(config.authMode).toBe('iam');
+    expect(config.iam).toEqual({
+      replicationGroupId: 'orders-cache',
+      userId: 'slotwatch-probe',
+      region: 'eu-central-1',
+    });
+    expect(config.authToken).toBeUndefined();
+  });
+
+  it('takes --auth-mode and --replication-group-id from the command line', () => {
+    const config = load(without('ELASTICACHE_REPLICATION_GROUP_ID'), {
+      flags: {
+        CLUSTER_AUTH_MODE: { value: 'iam', flag: '--auth-mode' },
+        ELASTICACHE_REPLICATION_GROUP_ID: { value: 'Other-Group', flag: '--replication-group-id' },
+      },
+    });
+
+    expect(config.iam?.replicationGroupId).toBe('Other-Group');
+  });
+
+  it.each<[string, Record<string, string>, string, string]>([
+    [
+      'an unknown mode',
+      { CLUSTER_AUTH_MODE: 'IAM' },
+      'CLUSTER_AUTH_MODE',
+      'CLUSTER_AUTH_MODE must be one of token, iam, got "IAM"',
+    ],
+    [
+      'iam without a user',
+      without('CLUSTER_USERNAME'),
+      'CLUSTER_USERNAME',
+      'CLUSTER_USERNAME is required with CLUSTER_AUTH_MODE=iam: the ElastiCache user (IAM authentication) whose id the token is signed for',
+    ],
+    [
+      'iam with a user name that cannot be a user id',
+      { ...iam, CLUSTER_USERNAME: 'probe_user' },
+      'CLUSTER_USERNAME',
+      'CLUSTER_USERNAME must be an ElastiCache user id with CLUSTER_AUTH_MODE=iam (a letter, then letters, digits and hyphens; IAM users have id = name), got "probe_user"',
+    ],
+    [
+      'iam without a replication group',
+      without('ELASTICACHE_REPLICATION_GROUP_ID'),
+      'ELASTICACHE_REPLICATION_GROUP_ID',
+      'ELASTICACHE_REPLICATION_GROUP_ID is required with CLUSTER_AUTH_MODE=iam: the replication group the IAM auth token is signed for',
+    ],
+    [
+      'iam with a bad replication group id',
+      { ...iam, ELASTICACHE_REPLICATION_GROUP_ID: 'orders--cache' },
+      'ELASTICACHE_REPLICATION_GROUP_ID',
+      'ELASTICACHE_REPLICATION_GROUP_ID must be a replication group id (1 to 40 letters, digits or hyphens, starting with a letter), got "orders--cache"',
+    ],
+    [
+      'iam without a region',
+      without('AWS_REGION'),
+      'AWS_REGION',
+      'AWS_REGION is required with CLUSTER_AUTH_MODE=iam: the region the IAM auth token is signed for (Lambda sets it)',
+    ],
+    [
+      'iam with a bad region',
+      { ...iam, AWS_REGION: 'Frankfurt' },
+      'AWS_REGION',
+      'AWS_REGION must be an AWS region such as us-east-1, got "Frankfurt"',
+    ],
+    [
+      'iam without TLS',
+      { ...iam, CLUSTER_TLS: 'false' },
+      'CLUSTER_TLS',
+      'CLUSTER_TLS must be true with CLUSTER_AUTH_MODE=iam: ElastiCache accepts IAM authentication only over TLS',
+    ],
+    [
+      'iam beside a fixed token',
+      { ...iam, CLUSTER_AUTH_TOKEN: 'hunter2-very-secret' },
+      'CLUSTER_AUTH_TOKEN',
+      'CLUSTER_AUTH_TOKEN cannot be combined with CLUSTER_AUTH_MODE=iam: IAM mode signs its own token; unset CLUSTER_AUTH_TOKEN or use CLUSTER_AUTH_MODE=token',
+    ],
+    [
+      'iam beside a secret',
+      {
+        ...iam,
+        CLUSTER_AUTH_SECRET_ARN:
+          'arn:aws:secretsmanager:eu-central-1:123456789012:secret:slotwatch-AbCdEf',
+      },
+      'CLUSTER_AUTH_SECRET_ARN',
+      'CLUSTER_AUTH_SECRET_ARN cannot be combined with CLUSTER_AUTH_MODE=iam: IAM mode signs its own token; unset CLUSTER_AUTH_SECRET_ARN or use CLUSTER_AUTH_MODE=token',
+    ],
+  ])('rejects %s', (_case, env, setting, message) => {
+    // Act
+    const error = configError(() => load(env));
+
+    // Assess
+    expect(error.setting).toBe(setting);
+    expect(error.message).toBe(message);
+    expect(error.message).not.toContain('hunter2');
+  });
+});

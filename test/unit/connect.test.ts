@@ -75,6 +75,15 @@ describe('describeError', () => {
     );
     expect(describeError(new Error('x'.repeat(500))).length).toBe(160);
   });
+
+  it('redacts any IAM auth token, even one it was not given (they are re-signed every 10 minutes)', () => {
+    const token =
+      'orders/?Action=connect&User=probe&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAEXAMPLE%2F20261201%2Feu-west-1%2Felasticache%2Faws4_request&X-Amz-Signature=0123abcd';
+
+    const described = describeError(new Error(`ERR echo of ${token} here`), new Secret('other'));
+
+    expect(described).toBe('ERR echo of [redacted] here');
+  });
 });
 
 describe('connection failure classification', () => {

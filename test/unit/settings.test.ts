@@ -25,6 +25,7 @@ describe('parseSettings', () => {
   it('defaults to a new Valkey cluster of 3 shards x 1 replica, probed every minute through endpoints', () => {
     expect(parse({})).toEqual({
       stackPrefix: 'Slotwatch',
+      auth: 'token',
       cluster: {
         mode: 'create',
         engine: 'valkey',
@@ -316,5 +317,79 @@ describe('parseSettings', () => {
     expect(drillFunctionTimeoutSeconds(540_000)).toBe(600);
     expect(drillFunctionTimeoutSeconds(720_000)).toBe(780);
     expect(drillFunctionTimeoutSeconds(840_000)).toBe(900);
+  });
+});
+
+describe('context auth', () => {
+  const IAM_BYO = {
+    clusterEndpoint: BYO.clusterEndpoint,
+    vpcId: BYO.vpcId,
+    subnetIds: BYO.subnetIds,
+    clusterSecurityGroupId: BYO.clusterSecurityGroupId,
+    replicationGroupId: 'orders',
+    probeUserId: 'orders-probe',
+  };
+
+  it('is iam with -c auth=iam, for a cluster this app creates', () => {
+    const settings = parse({ auth: 'iam', drill: 'true' });
+
+    expect(settings.auth).toBe('iam');
+    expect(settings.cluster.mode).toBe('create');
+  });
+
+  it('probes an existing cluster as its IAM user, without a secret', () => {
+    const settings = parse({ auth: 'iam', ...IAM_BYO, drill: 'true', drillUserId: 'orders-drill' });
+
+    expect(settings.cluster).toMatchObject({
+      mode: 'existing',
+      replicationGroupId: 'orders',
+      probeUserId: 'orders-probe',
+      drillUserId: 'orders-drill',
+    });
+    expect(settings.cluster).not.toHaveProperty('authSecretArn');
+  });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'an unknown mode',
+      { auth: 'rbac' },
+      'auth',
+      'context auth must be one of token, iam, got "rbac"',
+    ],
+    [
+      'an existing cluster without its probe user',
+      { auth: 'iam', ...IAM_BYO, probeUserId: undefined },
+      'probeUserId',
+      'to probe an existing cluster with auth=iam, set every one of clusterEndpoint, vpcId, subnetIds, clusterSecurityGroupId, replicationGroupId, probeUserId; missing: probeUserId',
+    ],
+    [
+      'an existing cluster without its replication group',
+      { auth: 'iam', ...IAM_BYO, replicationGroupId: undefined },
+      'replicationGroupId',
+      'to probe an existing cluster with auth=iam, set every one of clusterEndpoint, vpcId, subnetIds, clusterSecurityGroupId, replicationGroupId, probeUserId; missing: replicationGroupId',
+    ],
+    [
+      'a user id that ElastiCache would refuse',
+      { auth: 'iam', ...IAM_BYO, probeUserId: 'orders_probe' },
+      'probeUserId',
+      'context probeUserId must be an ElastiCache user id (IAM authentication: the user id is also its name), got "orders_probe"',
+    ],
+    [
+      'a drill of an existing cluster without its own user',
+      { auth: 'iam', ...IAM_BYO, drill: 'true' },
+      'drillUserId',
+      'context drill=true with auth=iam on an existing cluster needs drillUserId: the user (IAM authentication) the drill connects as, with the drill access string from lambda/cluster/access-string.ts',
+    ],
+    [
+      'token mode on an existing cluster without the secret',
+      { ...BYO, authSecretArn: undefined },
+      'authSecretArn',
+      'to probe an existing cluster, set every one of clusterEndpoint, vpcId, subnetIds, clusterSecurityGroupId, authSecretArn; missing: authSecretArn',
+    ],
+  ])('rejects %s', (_case, context, key, message) => {
+    const error = contextError(() => parse(context));
+
+    expect(error.key).toBe(key);
+    expect(error.message).toBe(message);
   });
 });
