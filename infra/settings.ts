@@ -64,6 +64,8 @@ export interface ProbeSettings {
   readonly namespace: string;
   readonly timeoutMs: number;
   readonly deadlineMs: number;
+  /** The probe function's memory, and so its share of a vCPU (1,769 MB is one). */
+  readonly memoryMb: number;
 }
 
 /**
@@ -434,6 +436,18 @@ function drill(
   return settings;
 }
 
+/**
+ * The probe's memory for a cluster of `nodes` nodes. Lambda's CPU grows with memory, and a sweep
+ * is CPU work that grows with the nodes: `npm run bench` projects the first sweep after a cold
+ * start (a TLS handshake per node) of 500 nodes at about 10 s with 256 MB, the whole default
+ * deadline, and about 2 s with 1024 MB (README, Performance).
+ */
+export function defaultProbeMemoryMb(nodes: number): number {
+  if (nodes <= 100) return 256;
+  if (nodes <= 250) return 512;
+  return 1024;
+}
+
 export function parseSettings(get: Get): DeploymentSettings {
   const scheduleMinutes = integer(get, 'probeRateMinutes', 1, 1, 60);
   const sweepsPerInvocation = integer(get, 'sweepsPerInvocation', 1, 1, 60);
@@ -498,6 +512,15 @@ export function parseSettings(get: Get): DeploymentSettings {
         ) ?? DEFAULT_NAMESPACE,
       timeoutMs,
       deadlineMs,
+      memoryMb: integer(
+        get,
+        'probeMemoryMb',
+        cluster.mode === 'create'
+          ? defaultProbeMemoryMb(cluster.shards * (1 + cluster.replicasPerShard))
+          : 256,
+        128,
+        10_240,
+      ),
     },
     networkPath: oneOf(get, 'networkPath', ['endpoints', 'nat'] as const, 'endpoints'),
     ...(alarmEmail && { alarmEmail }),

@@ -79,6 +79,7 @@ export class ProbeFunction extends Construct {
     const timeout = Duration.seconds(functionTimeoutSeconds(settings.scheduleMinutes));
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       ...BUNDLED_FUNCTION,
+      memorySize: settings.memoryMb,
       entry: `${ROOT}lambda/handlers/probe.ts`,
       timeout,
       role: this.role,

@@ -56,6 +56,7 @@ describe('the default app (a new cluster and its probe)', () => {
       Architectures: ['arm64'],
       ReservedConcurrentExecutions: 1,
       Timeout: 58,
+      MemorySize: 256,
       VpcConfig: Match.objectLike({
         SubnetIds: Match.anyValue(),
         SecurityGroupIds: Match.anyValue(),
@@ -257,6 +258,15 @@ describe('other configurations', () => {
       },
     });
     expect(nagFindings(assembly.directory)).toEqual([]);
+  });
+
+  it('gives the probe of the largest cluster more memory, and so the CPU its sweeps need', () => {
+    const { template } = synth({ shards: '250' });
+    template('Slotwatch-Probe').hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      MemorySize: 1024,
+      Environment: { Variables: Match.objectLike({ PROBE_DEADLINE_MS: '10000' }) },
+    });
   });
 
   it('accepts -c drill=true and still synthesizes cleanly', () => {

@@ -44,10 +44,26 @@ describe('parseSettings', () => {
         namespace: 'Slotwatch',
         timeoutMs: 1000,
         deadlineMs: 10_000,
+        memoryMb: 256,
       },
       networkPath: 'endpoints',
       drill: false,
     });
+  });
+
+  it("sizes the probe's memory, and so its CPU, to the cluster it creates", () => {
+    // Prepare: 3x1, 50x1 (100 nodes), 80x2 (240), 250x1 (500); an existing cluster; an override.
+    const sizes = [
+      parse({}),
+      parse({ shards: 50 }),
+      parse({ shards: 80, replicasPerShard: 2 }),
+      parse({ shards: 250 }),
+    ].map((settings) => settings.probe.memoryMb);
+
+    // Assess
+    expect(sizes).toEqual([256, 256, 512, 1024]);
+    expect(parse(BYO).probe.memoryMb).toBe(256);
+    expect(parse({ shards: 250, probeMemoryMb: '2048' }).probe.memoryMb).toBe(2048);
   });
 
   it('reads command-line strings and cdk.json values alike', () => {
@@ -157,6 +173,12 @@ describe('parseSettings', () => {
       { sweepsPerInvocation: 7, sweepIntervalMs: 10_000 },
       'sweepsPerInvocation',
       'context sweepsPerInvocation (7) x sweepIntervalMs (10000) leaves the last sweep no time within the 58 s function timeout of a 1-minute schedule',
+    ],
+    [
+      'too little memory',
+      { probeMemoryMb: '64' },
+      'probeMemoryMb',
+      'context probeMemoryMb must be a whole number from 128 to 10240, got "64"',
     ],
     [
       'a timeout not below the deadline',
