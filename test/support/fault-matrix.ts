@@ -178,7 +178,8 @@ export interface ProbeCliOutcome {
 }
 
 /**
- * `npm run --silent probe -- --json` as a subprocess with EMF metrics (on stderr under --json):
+ * `npm run --silent probe -- --json` as a subprocess, with EMF metrics (on stderr under --json)
+ * unless `env` says otherwise:
  * asserts it printed one report and exited by itself promptly after it, with the exit status the
  * report calls for, and that the token never appeared.
  */
@@ -186,7 +187,7 @@ export async function runProbeCli(
   env: Record<string, string>,
   secrets: readonly string[],
 ): Promise<ProbeCliOutcome> {
-  const run = await runCli('probe', ['--json'], { ...env, METRICS_SINK: 'emf' }, undefined, {
+  const run = await runCli('probe', ['--json'], { METRICS_SINK: 'emf', ...env }, undefined, {
     killAfterMs: 45_000,
   });
   expect(run.killed, `the CLI did not exit; stderr: ${run.stderr}`).toBe(false);
