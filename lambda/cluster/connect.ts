@@ -113,6 +113,11 @@ export async function openConnection(
     disconnectTimeout: 100,
     noDelay: true,
     keepAlive: 15_000,
+    // ioredis would otherwise send two CLIENT SETINFO ahead of our AUTH, which the server
+    // refuses (two errors in its error stats per probe connection), and hold connect() until
+    // they are answered: a round trip more per dial, and a server that completes TLS and then
+    // stays silent would be reported as timing out in "connect" instead of in "auth".
+    disableClientInfo: true,
   });
   // connect() rejects with a bare "Connection is closed." while the socket's real error (refused,
   // TLS verification, DNS) arrives as an event: keep it to report the actual cause. The listener

@@ -6,6 +6,7 @@
  * itself right after its report with the right status and ProbeSuccess; and once the fault
  * clears, the next sweeps pass again.
  */
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
@@ -116,55 +117,67 @@ afterEach(async () => {
   expect(next.ok, JSON.stringify(failedPorts(next))).toBe(true);
 });
 
-describe('a node announced at a listener that accepts and never answers (a stuck TLS handshake)', () => {
-  it('fails that node alone with a handshake timeout, and the probe hangs up on it', async () => {
-    // Prepare
-    const { port, address } = await someReplica();
-    const stuck = await startStuckListener();
-    try {
-      // Act: the replica tells the cluster its clients should dial the stuck listener.
-      await adminOn(cluster, port, async (admin) => {
-        await admin.call('CONFIG', 'SET', 'cluster-announce-tls-port', String(stuck.port));
-      });
-      const warmReport = await untilListed(
-        (r) => byPort(r, stuck.port) !== undefined,
-        'the stuck address to be announced',
-      );
-      const cold = await coldSweep();
-      const { report: cliReport, probeSuccess } = await cli();
+/** The cluster's own server certificate: a listener with it passes the probe's TLS checks. */
+const serverCertificate = () => ({
+  certFile: join(cluster.dir, 'tls', 'server.crt'),
+  keyFile: join(cluster.dir, 'tls', 'server.key'),
+});
 
-      // Assess: the same node fails the same way for a warm prober, a cold one and the CLI.
-      for (const report of [warmReport, cold, cliReport]) {
-        expect(report.nodes).toHaveLength(6);
-        expect(report.nodes.map((n) => n.address)).not.toContain(address);
-        expect(failedPorts(report)).toEqual([stuck.port]);
-        expect(byPort(report, stuck.port)?.probes.ping).toEqual({
-          ok: false,
-          latencyMs: null,
-          error: `${TIMEOUT} (tls handshake)`,
+describe('a node announced at a listener that accepts and never answers', () => {
+  it.each([
+    ['a stuck TLS handshake', 'tls handshake', false],
+    ['TLS completed, then silence (a proxy whose backend is gone)', 'auth', true],
+  ])(
+    '%s: that node alone fails with a timeout (%s), and the probe hangs up on it',
+    async (_kind, phase, completesTls) => {
+      // Prepare
+      const { port, address } = await someReplica();
+      const stuck = await startStuckListener(completesTls ? { tls: serverCertificate() } : {});
+      try {
+        // Act: the replica tells the cluster its clients should dial the stuck listener.
+        await adminOn(cluster, port, async (admin) => {
+          await admin.call('CONFIG', 'SET', 'cluster-announce-tls-port', String(stuck.port));
         });
-        expect(report.checks.crossSlot.ok).toBe(true);
-        expect(report.checks.slots).toEqual({ ok: true, covered: 16384 });
-      }
-      expect(probeSuccess).toBe(0);
-      expect(stuck.accepted).toBeGreaterThanOrEqual(3);
-      await waitFor('the probe to close its connections to the stuck listener', () =>
-        Promise.resolve(stuck.open === 0 ? true : undefined),
-      );
-    } finally {
-      await adminOn(cluster, port, async (admin) => {
-        await admin.call('CONFIG', 'SET', 'cluster-announce-tls-port', '0');
-      });
-      await stuck.close();
-    }
+        const warmReport = await untilListed(
+          (r) => byPort(r, stuck.port) !== undefined,
+          'the stuck address to be announced',
+        );
+        const cold = await coldSweep();
+        const { report: cliReport, probeSuccess } = await cli();
 
-    // The first sweep that sees the real address again passes.
-    const cleared = await untilListed(
-      (r) => byPort(r, port) !== undefined,
-      'the real address to be announced again',
-    );
-    expect(cleared.ok).toBe(true);
-  });
+        // Assess: the same node fails the same way for a warm prober, a cold one and the CLI.
+        for (const report of [warmReport, cold, cliReport]) {
+          expect(report.nodes).toHaveLength(6);
+          expect(report.nodes.map((n) => n.address)).not.toContain(address);
+          expect(failedPorts(report)).toEqual([stuck.port]);
+          expect(byPort(report, stuck.port)?.probes.ping).toEqual({
+            ok: false,
+            latencyMs: null,
+            error: `${TIMEOUT} (${phase})`,
+          });
+          expect(report.checks.crossSlot.ok).toBe(true);
+          expect(report.checks.slots).toEqual({ ok: true, covered: 16384 });
+        }
+        expect(probeSuccess).toBe(0);
+        expect(stuck.accepted).toBeGreaterThanOrEqual(3);
+        await waitFor('the probe to close its connections to the stuck listener', () =>
+          Promise.resolve(stuck.open === 0 ? true : undefined),
+        );
+      } finally {
+        await adminOn(cluster, port, async (admin) => {
+          await admin.call('CONFIG', 'SET', 'cluster-announce-tls-port', '0');
+        });
+        await stuck.close();
+      }
+
+      // The first sweep that sees the real address again passes.
+      const cleared = await untilListed(
+        (r) => byPort(r, port) !== undefined,
+        'the real address to be announced again',
+      );
+      expect(cleared.ok).toBe(true);
+    },
+  );
 
   it('fails cleanly within the deadline when the seed endpoint itself is stuck, ProbeSuccess 0', async () => {
     const stuck = await startStuckListener();

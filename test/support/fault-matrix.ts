@@ -4,7 +4,9 @@
  * that exits by itself right after its report. Plus the fault props: a listener that accepts and
  * never answers.
  */
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { SweepReport } from '../../lambda/report.js';
@@ -136,18 +138,43 @@ export interface StuckListener {
   close(): Promise<void>;
 }
 
-/** A TCP listener that accepts, reads whatever comes (a TLS ClientHello) and never answers. */
-export async function startStuckListener(): Promise<StuckListener> {
+export interface StuckListenerOptions {
+  /**
+   * Complete the TLS handshake with this certificate and key (PEM files), and only then go
+   * silent, as a TLS-terminating proxy whose backend is gone. @default silent from the start
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+/**
+ * A listener that accepts, reads whatever comes and never answers: without `tls`, a TLS
+ * handshake that never completes; with it, a connection that never answers a command.
+ */
+export async function startStuckListener(
+  options: StuckListenerOptions = {},
+): Promise<StuckListener> {
   const sockets = new Set<Socket>();
   let accepted = 0;
-  const server = createServer((socket) => {
+  const server: Server = options.tls
+    ? createTlsServer({
+        cert: readFileSync(options.tls.certFile),
+        key: readFileSync(options.tls.keyFile),
+      })
+    : createServer();
+  // 'connection' is the raw TCP socket, for a TLS server too: what the client must close.
+  server.on('connection', (socket: Socket) => {
     accepted++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     // Reading keeps the peer's FIN visible, so a client that hangs up closes the socket here too.
+    if (!options.tls) socket.resume();
+  });
+  server.on('secureConnection', (socket: Socket) => {
+    socket.on('error', () => undefined);
     socket.resume();
   });
+  server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', resolve);
