@@ -61,7 +61,7 @@ const cli = (overrides: Record<string, string> = {}): Promise<ProbeCliOutcome> =
 
 /**
  * One sweep of a cold prober (as a cold Lambda, or one CLI round) against the fault, then closed:
- * the process must hold exactly the resources it held before.
+ * it must leave no socket, lookup or timer behind.
  */
 async function coldSweep(overrides: Record<string, string> = {}): Promise<SweepReport> {
   const baseline = liveResources();
@@ -102,11 +102,11 @@ async function killNodes(...ports: number[]): Promise<void> {
   );
 }
 
-/** A replica that is not the configured endpoint, from a passing sweep. */
-async function someReplica(): Promise<{ report: SweepReport; port: number; address: string }> {
+/** A replica, from a passing sweep (never the configured endpoint, a primary that stays one). */
+async function someReplica(): Promise<{ port: number; address: string }> {
   const report = await sweepUntilOk(warm, 'a healthy cluster before the fault');
   const replica = report.nodes.find((n) => n.role === 'replica');
-  return { report, port: portOf(replica?.address ?? ''), address: replica?.address ?? '' };
+  return { port: portOf(replica?.address ?? ''), address: replica?.address ?? '' };
 }
 
 afterEach(async () => {

@@ -215,7 +215,7 @@ export async function runProbeCli(
   secrets: readonly string[],
 ): Promise<ProbeCliOutcome> {
   const run = await runCli('probe', ['--json'], { METRICS_SINK: 'emf', ...env }, undefined, {
-    killAfterMs: 45_000,
+    killAfterMs: 30_000,
   });
   expect(run.killed, `the CLI did not exit; stderr: ${run.stderr}`).toBe(false);
   const reports = jsonReports(run.stdout);
