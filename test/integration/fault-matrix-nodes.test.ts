@@ -117,6 +117,28 @@ afterEach(async () => {
   expect(next.ok, JSON.stringify(failedPorts(next))).toBe(true);
 });
 
+describe('the baseline: a healthy cluster', () => {
+  it("trips no error in any server's error stats, so the probe's own noise never masks a fault", async () => {
+    // Prepare: one admin connection per node, open before and after, so that only the probe's
+    // connections and commands can add to the counts.
+    const admins = await Promise.all(cluster.nodes.map((n) => cluster.connectAdmin(n.port)));
+    const errorStats = () => Promise.all(admins.map((admin) => admin.info('errorstats')));
+    try {
+      const before = await errorStats();
+
+      // Act: a cold sweep (every connection dialled, authenticated, READONLY) and a warm one.
+      const cold = await coldSweep();
+      const again = await sweepWithin(warm);
+
+      // Assess
+      expect([cold.ok, again.ok]).toEqual([true, true]);
+      expect(await errorStats()).toEqual(before);
+    } finally {
+      for (const admin of admins) admin.disconnect();
+    }
+  });
+});
+
 /** The cluster's own server certificate: a listener with it passes the probe's TLS checks. */
 const serverCertificate = () => ({
   certFile: join(cluster.dir, 'tls', 'server.crt'),
