@@ -5,6 +5,7 @@
  * local cluster, with the SDK pointed at the local fake endpoints. Every case also checks that
  * nothing raised an unhandled rejection and that a closed runner leaves no socket or timer.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type ProbeConfig } from '../../lambda/config.js';
 import { MetricsPublishError } from '../../lambda/errors.js';
@@ -144,7 +145,7 @@ describe('an AUTH token rotation', () => {
   it('moves from the old token to the new one with no false failure at any step, printing neither', async () => {
     // Prepare: a warm probe with the old token cached.
     const oldToken = cluster.settings.token;
-    const newToken = `${oldToken}-rotated`;
+    const newToken = randomBytes(16).toString('hex');
     aws.setSecret(SECRET_ARN, JSON.stringify({ token: oldToken }));
     aws.reset();
     const baseline = liveResources();
