@@ -116,6 +116,7 @@ export class ClusterProber {
     }
     this.#lastTopology = discovery.topology;
     const { topology } = discovery;
+    this.#pool.retainOnly([this.#config.endpoint, ...topology.nodes]);
 
     const states = topology.nodes.map((node) => newNodeState(node));
     const signals = new Map(topology.shards.map((shard) => [shard.id, newShardWriteSignal()]));

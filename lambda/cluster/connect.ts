@@ -38,10 +38,18 @@ export class TimeoutError extends Error {
   }
 }
 
-export function withTimeout<T>(work: Promise<T>, ms: number, phase: string): Promise<T> {
+/** `phase` may be a function, asked when the time is up, for work whose stage only then shows. */
+export function withTimeout<T>(
+  work: Promise<T>,
+  ms: number,
+  phase: string | (() => string),
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expiry = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(phase, ms)), ms);
+    timer = setTimeout(
+      () => reject(new TimeoutError(typeof phase === 'string' ? phase : phase(), ms)),
+      ms,
+    );
   });
   return Promise.race([work, expiry]).finally(() => clearTimeout(timer));
 }
@@ -97,12 +105,19 @@ export async function openConnection(
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     reconnectOnError: () => false,
-    connectTimeout: settings.timeoutMs,
+    // Only a backstop: withTimeout below bounds the dial and names the phase that hung, which
+    // ioredis's own "connect ETIMEDOUT" would not.
+    connectTimeout: 2 * settings.timeoutMs,
     // A dropped probe connection has nothing worth draining; ioredis would otherwise keep a 2 s
     // timer alive after disconnecting a socket that never opened, delaying process exit.
     disconnectTimeout: 100,
     noDelay: true,
     keepAlive: 15_000,
+    // ioredis would otherwise send two CLIENT SETINFO ahead of our AUTH, which the server
+    // refuses (two errors in its error stats per probe connection), and hold connect() until
+    // they are answered: a round trip more per dial, and a server that completes TLS and then
+    // stays silent would be reported as timing out in "connect" instead of in "auth".
+    disableClientInfo: true,
   });
   // connect() rejects with a bare "Connection is closed." while the socket's real error (refused,
   // TLS verification, DNS) arrives as an event: keep it to report the actual cause. The listener
@@ -111,8 +126,15 @@ export async function openConnection(
   client.on('error', (error: Error) => {
     socketError ??= error;
   });
+  // A listener that accepts the TCP connection and never completes the TLS handshake (an
+  // overloaded node, a middlebox) is another fault than a host that never accepts: say which.
+  const connectPhase = (): string => {
+    // ioredis sets `stream` only once it dials; the type does not say so.
+    const stream: { readonly connecting: boolean } | undefined = client.stream;
+    return settings.tls && stream?.connecting === false ? 'tls handshake' : 'connect';
+  };
   try {
-    await withTimeout(client.connect(), settings.timeoutMs, 'connect');
+    await withTimeout(client.connect(), settings.timeoutMs, connectPhase);
     const handshake = client.pipeline();
     if (settings.token) handshake.call('AUTH', ...authArguments(settings.username, settings.token));
     handshake.call('READONLY');

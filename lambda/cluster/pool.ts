@@ -135,6 +135,18 @@ export class ConnectionPool {
     }
   }
 
+  /**
+   * Closes the connections to every target not in `keep` and forgets their counters: a node the
+   * cluster no longer lists (scaled in, replaced) must not keep a socket, and its server a
+   * client, for as long as the Lambda stays warm.
+   */
+  retainOnly(keep: readonly NodeTarget[]): void {
+    const kept = new Set(keep.map(targetKey));
+    for (const entry of this.#entries.values()) if (!kept.has(entry.key)) this.#discard(entry);
+    for (const key of this.#reconnectsByKey.keys())
+      if (!kept.has(key)) this.#reconnectsByKey.delete(key);
+  }
+
   /** Drops connections with commands still outstanding (a sweep ended at its deadline). */
   dropBusy(): void {
     for (const entry of this.#entries.values()) if (entry.inflight > 0) this.#discard(entry);

@@ -11,9 +11,10 @@ import { basename, join } from 'node:path';
 import { inspect } from 'node:util';
 import type { Redis } from 'ioredis';
 import { LocalClusterError } from '../errors.js';
-import { generateTlsFiles } from './certs.js';
+import { generateTlsFiles, type TlsFiles } from './certs.js';
 import { assignSlotsAndMeet, attachReplicas } from './cluster-formation.js';
 import {
+  at,
   planNodes,
   prepareDir,
   validateOptions,
@@ -31,7 +32,7 @@ import {
 import { redactedSettings, type LocalClusterSettings } from './cluster-settings.js';
 import { writeClusterState } from './cluster-state.js';
 import { PortTakenError, reservePorts } from './free-ports.js';
-import { connectNode, settleAll } from './node-client.js';
+import { connectNode, reply, settleAll } from './node-client.js';
 import { waitFor } from './polling.js';
 import { writeNodeConfig } from './server-config.js';
 import {
@@ -79,15 +80,18 @@ export class LocalCluster {
   };
   private readonly access: NodeAccess;
   private stopping?: Promise<void>;
+  /** Nodes taken out of the cluster that may still run: stop() reaps them too. */
+  private readonly retired: ManagedNode[] = [];
 
   private constructor(
     dir: string,
     settings: LocalClusterSettings,
     private readonly binary: string,
-    ca: string,
-    private readonly managed: readonly ManagedNode[],
+    private readonly tls: TlsFiles,
+    private readonly managed: ManagedNode[],
     private readonly plan: Plan,
   ) {
+    const ca = readFileSync(tls.caCertFile, 'utf8');
     this.dir = dir;
     this.settings = redactedSettings(settings);
     this.access = { binary, connect: (port) => connectNode(port, ca, this.settings.token) };
@@ -122,8 +126,7 @@ export class LocalCluster {
       const nodes = planNodes(dir, plan, ports);
       await Promise.all(nodes.map((node) => writeNodeConfig(node, tls, token, plan.nodeTimeoutMs)));
       const settings = { endpoint: `127.0.0.1:${ports[0]}`, caFile: tls.caCertFile, token };
-      const ca = readFileSync(tls.caCertFile, 'utf8');
-      cluster = new LocalCluster(dir, settings, binary, ca, nodes, plan);
+      cluster = new LocalCluster(dir, settings, binary, tls, nodes, plan);
       guard(cluster.guard);
       await cluster.launch();
       if (plan.detached) {
@@ -183,23 +186,114 @@ export class LocalCluster {
     node.state = 'killed';
   }
 
-  /** Starts a killed node again from its own config and nodes.conf, then waits for a healthy cluster. */
-  async restart(port: number): Promise<void> {
-    const node = this.node(port);
-    if (node.process !== undefined && node.process.exit === undefined) {
-      if (node.state !== 'killed') {
-        throw new LocalClusterError(
-          `node ${port} is still running (pid ${node.process.pid}): kill it before restarting it`,
-        );
+  /**
+   * Starts killed nodes again from their own config and nodes.conf, then waits for a healthy
+   * cluster. Several at once bring back a cluster whose nodes were all killed: one alone could
+   * not be healthy without the others.
+   */
+  async restart(...ports: number[]): Promise<void> {
+    const nodes = ports.map((port) => this.node(port));
+    for (const node of nodes) {
+      if (node.process !== undefined && node.process.exit === undefined) {
+        if (node.state !== 'killed') {
+          throw new LocalClusterError(
+            `node ${node.port} is still running (pid ${node.process.pid}): kill it before restarting it`,
+          );
+        }
+        await waitExited([node.process], KILL_WAIT_MS);
       }
-      await waitExited([node.process], KILL_WAIT_MS);
     }
-    node.process = await spawnServer(this.binary, node, this.plan.detached);
-    node.state = 'running';
+    for (const node of nodes) {
+      node.process = await spawnServer(this.binary, node, this.plan.detached);
+      node.state = 'running';
+    }
     if (this.plan.detached) await this.writeState();
-    await waitFor(`node ${port} to serve again`, SERVING_TIMEOUT_MS, () =>
+    await settleAll(
+      nodes.map((node) =>
+        waitFor(`node ${node.port} to serve again`, SERVING_TIMEOUT_MS, () =>
+          servingProblem(node, this.access),
+        ),
+      ),
+    );
+    await this.waitHealthy();
+  }
+
+  /**
+   * Scale-out: a new server (same TLS files, token and settings as the others) joins the cluster
+   * with CLUSTER MEET and replicates the primary on `primaryPort`; resolves once the cluster is
+   * healthy with it.
+   */
+  async addReplica(primaryPort: number): Promise<LocalNode> {
+    const primary = this.node(primaryPort);
+    const ports = await reservePorts(2);
+    const [port, busPort] = [at(ports, 0), at(ports, 1)];
+    const dir = join(this.dir, `node-${port}`);
+    const node: ManagedNode = {
+      port,
+      busPort,
+      dir,
+      configFile: join(dir, 'redis.conf'),
+      logFile: join(dir, 'server.log'),
+      role: 'replica',
+      shard: primary.shard,
+      id: '',
+      state: 'running',
+    };
+    await writeNodeConfig(node, this.tls, this.settings.token, this.plan.nodeTimeoutMs);
+    node.process = await spawnServer(this.binary, node, this.plan.detached);
+    // Managed from here on, so that stop() reaps it whatever happens next.
+    this.managed.push(node);
+    if (this.plan.detached) await this.writeState();
+    await waitFor(`node ${port} to serve`, SERVING_TIMEOUT_MS, () =>
       servingProblem(node, this.access),
     );
+    const client = await this.access.connect(port);
+    try {
+      node.id = reply(await client.call('CLUSTER', 'MYID'));
+      await client.call(
+        'CLUSTER',
+        'MEET',
+        '127.0.0.1',
+        String(primary.port),
+        String(primary.busPort),
+      );
+      await waitFor('every node to know the new one', MEET_TIMEOUT_MS, () =>
+        meetProblem(this.managed, this.access),
+      );
+      await client.call('CLUSTER', 'REPLICATE', primary.id);
+    } finally {
+      client.disconnect();
+    }
+    await this.waitHealthy();
+    return at(this.nodes, this.managed.indexOf(node));
+  }
+
+  /**
+   * Scale-in, first half: every other node forgets this one (CLUSTER FORGET), which keeps
+   * running outside the cluster, as an instance does until it is terminated. FORGET bans the id
+   * for 60 s, so the node must be stopped (removeNode) within that time.
+   */
+  async forgetNode(port: number): Promise<void> {
+    const node = this.node(port);
+    const others = this.managed.filter((other) => other !== node);
+    for (const other of others) {
+      const client = await this.access.connect(other.port);
+      try {
+        await client.call('CLUSTER', 'FORGET', node.id);
+      } finally {
+        client.disconnect();
+      }
+    }
+    this.managed.splice(this.managed.indexOf(node), 1);
+    this.retired.push(node);
+  }
+
+  /** Scale-in: the node is forgotten (unless it already was) and stopped; waits for a healthy cluster. */
+  async removeNode(port: number): Promise<void> {
+    if (!this.retired.some((node) => node.port === port)) await this.forgetNode(port);
+    const node = this.retired.find((candidate) => candidate.port === port);
+    if (node?.process !== undefined) await stopProcesses([node.process]);
+    if (this.plan.detached) await this.writeState();
     await this.waitHealthy();
   }
 
@@ -285,7 +379,7 @@ export class LocalCluster {
   }
 
   private liveProcesses(): ServerProcess[] {
-    return this.managed.flatMap(({ process }) =>
+    return [...this.managed, ...this.retired].flatMap(({ process }) =>
       process !== undefined && process.exit === undefined ? [process] : [],
     );
   }

@@ -7,11 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
-import { TEST_TIMEOUTS, portOf, proberFor, useTestCluster, waitFor } from '../support/cluster.js';
-
-const DEADLINE_MS = Number(TEST_TIMEOUTS.PROBE_DEADLINE_MS);
-/** What "within the deadline" allows for timers firing late on a loaded two-core machine. */
-const MARGIN_MS = 250;
+import { portOf, proberFor, useTestCluster, waitFor } from '../support/cluster.js';
+import { MARGIN_MS, byPort, sweepWithin } from '../support/fault-matrix.js';
 
 let cluster: LocalCluster;
 let prober: ClusterProber;
@@ -21,17 +18,7 @@ beforeAll(() => {
   ({ cluster, prober } = handle);
 });
 
-/** A sweep, checked against the deadline every time. */
-async function sweep(): Promise<SweepReport> {
-  const started = performance.now();
-  const report = await prober.sweep();
-  expect(performance.now() - started).toBeLessThan(DEADLINE_MS + MARGIN_MS);
-  expect(report.durationMs).toBeLessThan(DEADLINE_MS + MARGIN_MS);
-  return report;
-}
-
-const byPort = (report: SweepReport, port: number) =>
-  report.nodes.find((n) => portOf(n.address) === port);
+const sweep = (): Promise<SweepReport> => sweepWithin(prober);
 
 describe('a paused replica', () => {
   it('is reported down, alone, within the deadline, and healthy again once resumed', async () => {

@@ -63,6 +63,15 @@ export interface CliRun {
   readonly stdout: string;
   readonly stderr: string;
   readonly ms: number;
+  /** When the last stdout chunk arrived (ms after the start); null when nothing came. */
+  readonly lastStdoutMs: number | null;
+  /** True when `killAfterMs` passed and the command was killed. */
+  readonly killed: boolean;
+}
+
+export interface CliLimits {
+  /** SIGKILL the command if it has not exited after this long (a hang then fails the test, not the run). */
+  readonly killAfterMs?: number;
 }
 
 /**
@@ -74,6 +83,7 @@ export function runCli(
   args: readonly string[],
   env: Record<string, string>,
   onStderr?: (stderr: string, signal: (name: NodeJS.Signals) => void) => void,
+  limits: CliLimits = {},
 ): Promise<CliRun> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
@@ -88,13 +98,28 @@ export function runCli(
     );
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    let lastStdoutMs: number | null = null;
+    let killed = false;
+    const killer =
+      limits.killAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            killed = true;
+            child.kill('SIGKILL');
+          }, limits.killAfterMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      lastStdoutMs = performance.now() - started;
+    });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       onStderr?.(stderr, (name) => child.kill(name));
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr, ms: performance.now() - started, lastStdoutMs, killed });
+    });
   });
 }
 

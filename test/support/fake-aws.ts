@@ -90,8 +90,17 @@ const FAULTS = {
     message:
       'User: arn:aws:sts::123456789012:assumed-role/test is not authorized to perform this action',
   },
+  /** A front end that is overloaded or down: 503, which the SDK retries. */
+  unavailable: {
+    status: 503,
+    type: 'ServiceUnavailable',
+    queryError: 'ServiceUnavailable;Receiver',
+    message: 'Service is unavailable. Try again later.',
+  },
   /** Accepts the request and never answers; close() ends it. */
   hang: undefined,
+  /** Reads the request, then drops the connection without an answer (a network failure). */
+  reset: undefined,
 } as const;
 export type Fault = keyof typeof FAULTS;
 
@@ -116,7 +125,10 @@ export interface FakeAws {
   readonly putMetricData: readonly RecordedRequest<PutMetricDataBody>[];
   /** GetSecretValue for `arn` (or its name) answers `secretString`. */
   setSecret(arn: string, secretString: string): void;
-  /** The next `times` matching calls of `target` answer `fault` instead of succeeding. */
+  /**
+   * The next `times` matching calls of `target` answer `fault` instead of succeeding; `Infinity`
+   * for a service that stays down.
+   */
   fail(
     target: Target,
     fault: Fault,
@@ -137,7 +149,17 @@ interface Secret {
   readonly createdDate: number;
 }
 
-export async function startFakeAws(): Promise<FakeAws> {
+export interface FakeAwsOptions {
+  /**
+   * Keep connections open between requests, as AWS does. Off, every answer closes its
+   * connection, so that a test can count this process's sockets and see only the client's.
+   * @default true
+   */
+  readonly keepAlive?: boolean;
+}
+
+export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAws> {
+  const keepAlive = options.keepAlive ?? true;
   const requests: RecordedRequest[] = [];
   const secrets = new Map<string, Secret>();
   let faults: ScriptedFault[] = [];
@@ -165,8 +187,13 @@ export async function startFakeAws(): Promise<FakeAws> {
     };
     requests.push(record);
     const answer = decide(record.target, req.headers['content-type'], body);
+    if (answer === 'reset') {
+      req.socket.destroy();
+      return;
+    }
     if (answer === undefined) return; // a hang: the response stays open until close()
     record.status = answer.status;
+    if (!keepAlive) res.shouldKeepAlive = false;
     send(res, answer);
   }
 
@@ -174,12 +201,13 @@ export async function startFakeAws(): Promise<FakeAws> {
     target: string,
     contentType: string | undefined,
     body: Record<string, unknown> | undefined,
-  ): Answer | undefined {
+  ): Answer | 'reset' | undefined {
     if (!isTarget(target)) return errorAnswer(400, 'UnknownOperationException', target);
     if (body === undefined || contentType !== CONTENT_TYPE[target]) {
       return errorAnswer(400, 'SerializationException', 'body or content type not as expected');
     }
     const fault = takeFault(target, body);
+    if (fault === 'reset') return 'reset';
     if (fault !== undefined) return faultAnswer(target, fault);
     if (target === TARGET.putMetricData) return jsonAnswer(200, target, {});
     return secretAnswer(body);
@@ -279,7 +307,7 @@ function jsonAnswer(
 /** The JSON protocols' error shape; CloudWatch adds its query-protocol error code as a header. */
 function faultAnswer(target: Target, fault: Fault): Answer | undefined {
   const shape = FAULTS[fault];
-  if (shape === undefined) return undefined; // hang
+  if (shape === undefined) return undefined; // hang (reset never gets here)
   const headers: Record<string, string> =
     target === TARGET.putMetricData ? { 'x-amzn-query-error': shape.queryError } : {};
   return jsonAnswer(shape.status, target, { __type: shape.type, message: shape.message }, headers);

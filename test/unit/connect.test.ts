@@ -109,6 +109,19 @@ describe('withTimeout', () => {
     await expect(withTimeout(slow, 10, 'connect')).rejects.toThrow('timeout after 10 ms (connect)');
   });
 
+  it('asks a phase function only when the time is up, so it can say what was still pending', async () => {
+    // Prepare
+    let stage = 'connect';
+    const slow = new Promise((resolve) => setTimeout(resolve, 200));
+    const timed = withTimeout(slow, 20, () => stage);
+
+    // Act
+    stage = 'tls handshake';
+
+    // Assess
+    await expect(timed).rejects.toThrow('timeout after 20 ms (tls handshake)');
+  });
+
   it('passes the result through when the work is quick', async () => {
     await expect(withTimeout(Promise.resolve(7), 100, 'reply')).resolves.toBe(7);
   });
