@@ -15,6 +15,7 @@ import {
   slotOwners,
   type Topology,
 } from '../../lambda/cluster/topology.js';
+import { parseRedirect } from '../../lambda/cluster/routing.js';
 import { TopologyParseError } from '../../lambda/errors.js';
 
 const FIXTURES = new URL('../support/fixtures/redis-7.0/', import.meta.url);
@@ -436,6 +437,40 @@ describe('generated clusters', () => {
         );
       }),
       { ...RUNS, numRuns: 300 },
+    );
+  });
+});
+
+describe('redirect replies under fuzzing', () => {
+  it('parse into a slot and a dialable target, or into nothing', () => {
+    const reply = fc.oneof(
+      fc.string(),
+      fc
+        .tuple(
+          fc.constantFrom('MOVED', 'ASK', 'moved', 'TRYAGAIN'),
+          fc.oneof(fc.integer({ min: -5, max: 20_000 }).map(String), fc.string()),
+          fc.oneof(
+            fc.ipV4(),
+            fc.domain(),
+            fc.constant(''),
+            fc.ipV6().map((ip) => `[${ip}]`),
+          ),
+          fc.oneof(fc.integer({ min: 0, max: 70_000 }).map(String), fc.string()),
+        )
+        .map(([kind, slot, host, port]) => `${kind} ${slot} ${host}:${port}`),
+    );
+    fc.assert(
+      fc.property(reply, (message) => {
+        const redirect = parseRedirect(message, 'current-host');
+        if (redirect === undefined) return;
+        expect(['MOVED', 'ASK']).toContain(redirect.kind);
+        expect(Number.isInteger(redirect.slot) && redirect.slot >= 0).toBe(true);
+        expect(redirect.slot).toBeLessThan(SLOT_COUNT);
+        expect(Number.isInteger(redirect.target.port) && redirect.target.port >= 1).toBe(true);
+        expect(redirect.target.port).toBeLessThanOrEqual(65_535);
+        expect(redirect.target.host.length).toBeGreaterThan(0);
+      }),
+      RUNS,
     );
   });
 });
