@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
-import { proberFor, useTestCluster } from '../support/cluster.js';
+import { PATIENT_TIMEOUTS, proberFor, useTestCluster } from '../support/cluster.js';
 
 const ROUNDS = 2400;
 const INTERVAL_MS = 10;
@@ -83,7 +83,7 @@ describe('a soak of warm rounds', () => {
       const admins = await Promise.all(
         cluster.nodes.map((node) => cluster.connectAdmin(node.port)),
       );
-      const prober = proberFor(cluster);
+      const prober = proberFor(cluster, PATIENT_TIMEOUTS);
       // Only what the assertions need: keeping whole reports would itself grow the heap.
       const rounds: RoundFacts[] = [];
       const samples: { round: number; heap: number; probe: number[]; all: number[] }[] = [];
