@@ -86,7 +86,13 @@ describe('a soak of warm rounds', () => {
       const prober = proberFor(cluster, PATIENT_TIMEOUTS);
       // Only what the assertions need: keeping whole reports would itself grow the heap.
       const rounds: RoundFacts[] = [];
-      const samples: { round: number; heap: number; probe: number[]; all: number[] }[] = [];
+      const samples: {
+        round: number;
+        heap: number;
+        resources: number;
+        probe: number[];
+        all: number[];
+      }[] = [];
       try {
         expect((await prober.sweep()).ok).toBe(true);
 
@@ -95,7 +101,13 @@ describe('a soak of warm rounds', () => {
           const started = performance.now();
           rounds.push(factsOf(await prober.sweep()));
           if (round % SAMPLE_EVERY === 0) {
-            samples.push({ round, heap: heapAfterGc(), ...(await clientCounts(admins)) });
+            samples.push({
+              round,
+              heap: heapAfterGc(),
+              // Timers, sockets and the like this process keeps: a leaked one per sweep would show.
+              resources: process.getActiveResourcesInfo().length,
+              ...(await clientCounts(admins)),
+            });
           }
           await sleep(Math.max(0, INTERVAL_MS - (performance.now() - started)));
         }
@@ -117,6 +129,14 @@ describe('a soak of warm rounds', () => {
         expect(sample.all, `round ${sample.round}`).toEqual(samples[0]?.all);
       }
 
+      // No timer or socket left behind by the sweeps: the process holds as many as after the
+      // first sample (the test's own sleep timer may or may not be among them).
+      for (const sample of samples) {
+        expect(sample.resources, `round ${sample.round}`).toBeLessThanOrEqual(
+          (samples[0]?.resources ?? 0) + 1,
+        );
+      }
+
       // The heap after GC settles: compare the first sample with the last.
       const heaps = samples.map((s) => s.heap);
       const growth = (heaps.at(-1) ?? 0) - (heaps[0] ?? 0);
@@ -132,7 +152,8 @@ describe('a soak of warm rounds', () => {
         `soak: ${ROUNDS} rounds, ${INTERVAL_MS} ms apart; sweep median ${first.toFixed(1)} ms ` +
           `(first tenth) -> ${last.toFixed(1)} ms (last tenth); heap after GC ${mib(heaps[0] ?? 0)} ` +
           `-> ${mib(heaps.at(-1) ?? 0)} MiB (${growth >= 0 ? '+' : ''}${mib(growth)}); probe connections ` +
-          `per node ${samples.at(-1)?.probe.join('/')}; clients per node ${samples.at(-1)?.all.join('/')}`,
+          `per node ${samples.at(-1)?.probe.join('/')}; clients per node ${samples.at(-1)?.all.join('/')}; ` +
+          `active handles ${samples[0]?.resources} -> ${samples.at(-1)?.resources}`,
       );
       expect(last).toBeLessThan(3 * first + 5);
     },
