@@ -56,12 +56,66 @@ export function majorityDigest(views: readonly NodeView[]): string | undefined {
   return best?.[0];
 }
 
+/** A node's slot map that differs from the majority's, and when the node was first seen with it. */
+export interface SlotMapDisagreement {
+  readonly digest: string;
+  /** Milliseconds, on whatever clock the caller uses for `now`. */
+  readonly since: number;
+}
+
+export interface SlotMapHistory {
+  /** From `trackDisagreements` for this sweep. */
+  readonly tracked: ReadonlyMap<string, SlotMapDisagreement>;
+  readonly now: number;
+  /** How long a node may keep one differing map before it fails the check. */
+  readonly settleMs: number;
+}
+
+/**
+ * Every node that differs from the majority, with the moment it was first seen with that very
+ * map: kept from `earlier` while the node still reports it, `now` for a map it did not report
+ * before. A node that agrees again drops out.
+ */
+export function trackDisagreements(
+  views: readonly NodeView[],
+  majority: string | undefined,
+  earlier: ReadonlyMap<string, SlotMapDisagreement>,
+  now: number,
+): Map<string, SlotMapDisagreement> {
+  const tracked = new Map<string, SlotMapDisagreement>();
+  for (const { address, slotMapDigest } of views) {
+    if (slotMapDigest === undefined || slotMapDigest === majority) continue;
+    const before = earlier.get(address);
+    tracked.set(
+      address,
+      before?.digest === slotMapDigest ? before : { digest: slotMapDigest, since: now },
+    );
+  }
+  return tracked;
+}
+
+/**
+ * Nodes learn that a slot has a new owner by gossip, so while slots move, some nodes report the
+ * old map for a moment. With `history`, a node fails the check only once it has reported the
+ * same differing map for `settleMs` (so in an earlier sweep too); until then it is `settling`.
+ * A node stuck on a stale map is caught one sweep later, and resharding cries no wolf.
+ */
 export function slotMapCheck(
   views: readonly NodeView[],
   majority = majorityDigest(views),
+  history?: SlotMapHistory,
 ): SlotMapCheck {
-  const disagreeing = views
-    .filter((v) => v.slotMapDigest !== undefined && v.slotMapDigest !== majority)
-    .map((v) => v.address);
-  return { ok: disagreeing.length === 0, disagreeing };
+  const disagreeing: string[] = [];
+  const settling: string[] = [];
+  for (const { address, slotMapDigest } of views) {
+    if (slotMapDigest === undefined || slotMapDigest === majority) continue;
+    const since = history?.tracked.get(address)?.since ?? history?.now ?? 0;
+    const settled = history === undefined || history.now - since >= history.settleMs;
+    (settled ? disagreeing : settling).push(address);
+  }
+  return {
+    ok: disagreeing.length === 0,
+    disagreeing,
+    ...(settling.length > 0 && { settling }),
+  };
 }

@@ -66,7 +66,10 @@ export interface ClusterStateCheck {
 /** Addition: nodes whose slot map differs from the majority's. */
 export interface SlotMapCheck {
   readonly ok: boolean;
+  /** Nodes that have reported the same differing map for longer than gossip needs to settle. */
   readonly disagreeing: readonly string[];
+  /** Nodes whose differing map is newer than that: slots that just moved, not yet known there. */
+  readonly settling?: readonly string[];
 }
 
 export interface SweepReport {

@@ -5,7 +5,7 @@
  * the CLI's rounds), and is the one piece the CLI, the Lambda handler and the tests share.
  */
 import { randomBytes } from 'node:crypto';
-import { canaryKey, pickCanarySlot } from './cluster/canary-keys.js';
+import { canaryKey, pickCanarySlot, pickFallbackSlot } from './cluster/canary-keys.js';
 import { describeError, type NodeTarget } from './cluster/connect.js';
 import { discoverTopology, type Discovery } from './cluster/discover.js';
 import { ConnectionPool, POOL_DEFAULTS, type PoolOptions } from './cluster/pool.js';
@@ -15,7 +15,9 @@ import {
   majorityDigest,
   slotMapCheck,
   slotsCheck,
+  trackDisagreements,
   type NodeView,
+  type SlotMapDisagreement,
 } from './checks.js';
 import {
   parseSlotMapDigest,
@@ -24,6 +26,7 @@ import {
   type TopologyNode,
 } from './cluster/topology.js';
 import type { ProbeConfig } from './config.js';
+import { CanaryTarget } from './probes/canary-target.js';
 import { crossSlot } from './probes/cross-slot.js';
 import { PROBES_BY_ROLE } from './probes/index.js';
 import { QuietWindow } from './probes/quiet-window.js';
@@ -75,6 +78,10 @@ export class ClusterProber {
   readonly #pool: ConnectionPool;
   #lastTopology: Topology | undefined;
   #sweeps = 0;
+  /** Canary slots a node redirected (see CanaryTarget) -> when; avoided while remembered. */
+  readonly #slotsInMotion = new Map<number, number>();
+  /** Nodes whose slot map differed from the majority's, carried from sweep to sweep. */
+  #disagreements: ReadonlyMap<string, SlotMapDisagreement> = new Map();
 
   constructor(config: ProberConfig, poolOptions: PoolOptions = POOL_DEFAULTS) {
     this.#config = config;
@@ -120,7 +127,7 @@ export class ClusterProber {
 
     const states = topology.nodes.map((node) => newNodeState(node));
     const signals = new Map(topology.shards.map((shard) => [shard.id, newShardWriteSignal()]));
-    const canarySlots = canarySlotsByShard(topology);
+    const canarySlots = canarySlotsByShard(topology, this.#recentSlotsInMotion());
     const crossSlotResult: { value?: CrossSlotCheck } = {};
     const signalOf = (state: NodeState): ShardWriteSignal =>
       signals.get(state.node.shard) ?? newShardWriteSignal();
@@ -139,7 +146,7 @@ export class ClusterProber {
           connectPhase,
           { window: quiet, member: String(i) },
           sweepId,
-          canarySlots.get(state.node.shard) ?? 0,
+          this.#canaryTarget(canarySlots.get(state.node.shard)),
           signalOf(state),
         ),
       ),
@@ -168,6 +175,8 @@ export class ClusterProber {
 
     const views = states.map(nodeView);
     const majority = majorityDigest(views);
+    const now = Date.now();
+    this.#disagreements = trackDisagreements(views, majority, this.#disagreements, now);
     const nodes = states.map((state) =>
       this.#nodeReport(state, deadlineMs, majority, primaryWrote(state)),
     );
@@ -180,7 +189,11 @@ export class ClusterProber {
       },
       slots: slotsCheck(topology, nodes),
       clusterState: clusterStateCheck(views),
-      slotMap: slotMapCheck(views, majority),
+      slotMap: slotMapCheck(views, majority, {
+        tracked: this.#disagreements,
+        now,
+        settleMs: SLOT_MAP_SETTLE_MS,
+      }),
     };
     const ok = nodes.every((n) => n.ok) && Object.values(checks).every((c) => c.ok);
     return {
@@ -218,10 +231,30 @@ export class ClusterProber {
     }
   }
 
+  /** Slots in motion seen by recent sweeps; older sightings are forgotten. */
+  #recentSlotsInMotion(): Set<number> {
+    const now = Date.now();
+    for (const [slot, seenAt] of this.#slotsInMotion) {
+      if (now - seenAt > SLOT_IN_MOTION_MEMORY_MS) this.#slotsInMotion.delete(slot);
+    }
+    return new Set(this.#slotsInMotion.keys());
+  }
+
+  /** A node's canary key for this sweep; a redirect moves it to the fallback and is remembered. */
+  #canaryTarget(slots: CanarySlots | undefined): CanaryTarget {
+    const slot = slots?.slot ?? 0;
+    const fallback = slots?.fallback;
+    return new CanaryTarget(
+      canaryKey(slot, 'canary'),
+      fallback === undefined ? undefined : canaryKey(fallback, 'canary'),
+      () => this.#slotsInMotion.set(slot, Date.now()),
+    );
+  }
+
   /** Dials the node (or finds its warm connection); undefined when it cannot be probed. */
   async #connect(
     state: NodeState,
-    canarySlots: ReadonlyMap<string, number>,
+    canarySlots: ReadonlyMap<string, CanarySlots>,
     signal: ShardWriteSignal,
   ): Promise<NodeTarget | undefined> {
     const { node } = state;
@@ -246,7 +279,7 @@ export class ClusterProber {
     connectPhase: Promise<void>,
     quiet: { readonly window: QuietWindow; readonly member: string },
     sweepId: string,
-    slot: number,
+    canary: CanaryTarget,
     signal: ShardWriteSignal,
   ): Promise<void> {
     const target = await connected;
@@ -257,7 +290,7 @@ export class ClusterProber {
     const context: ProbeContext = {
       node: state.node,
       exec: (op, timeoutMs) => this.#pool.exec(target, op, timeoutMs),
-      canaryKey: canaryKey(slot, 'canary'),
+      canary,
       sweepId,
       timeoutMs: this.#config.timeoutMs,
       shardWrite: signal,
@@ -379,6 +412,19 @@ export class ClusterProber {
   }
 }
 
+/**
+ * How long a canary slot found in motion is avoided: a slot's migration takes seconds; should one
+ * stall, the shard's other slots serve meanwhile.
+ */
+const SLOT_IN_MOTION_MEMORY_MS = 60_000;
+
+/**
+ * How long a node may report a slot map that differs from the majority's before the slotMap check
+ * fails: gossip carries a slot's new owner to every node, usually within a second, and every node
+ * hears from every other at least every half node timeout (ElastiCache's is 15 s).
+ */
+const SLOT_MAP_SETTLE_MS = 10_000;
+
 /** How long the probes wait for slow handshakes before they start without them. */
 const CONNECT_GRACE_MS = 250;
 
@@ -451,13 +497,27 @@ function newShardWriteSignal(): ShardWriteSignal {
   return signal;
 }
 
-/** Shard id -> the slot its canary keys live in, for every shard that serves slots. */
-function canarySlotsByShard(topology: Topology): Map<string, number> {
-  const migrating = new Set(topology.migrations.map((m) => m.slot));
-  const result = new Map<string, number>();
+/** A shard's canary slot, and where its node probes go if that one turns out to be moving. */
+interface CanarySlots {
+  readonly slot: number;
+  readonly fallback?: number;
+}
+
+/**
+ * Shard id -> its canary slots, for every shard that serves slots, avoiding slots the topology
+ * shows migrating (CLUSTER NODES only) and those recent sweeps found in motion.
+ */
+function canarySlotsByShard(
+  topology: Topology,
+  inMotion: ReadonlySet<number>,
+): Map<string, CanarySlots> {
+  const avoid = new Set([...topology.migrations.map((m) => m.slot), ...inMotion]);
+  const result = new Map<string, CanarySlots>();
   for (const shard of topology.shards) {
-    const slot = pickCanarySlot(shard.slots, migrating);
-    if (slot !== undefined) result.set(shard.id, slot);
+    const slot = pickCanarySlot(shard.slots, avoid);
+    if (slot === undefined) continue;
+    const fallback = pickFallbackSlot(shard.slots, new Set([...avoid, slot]));
+    result.set(shard.id, { slot, ...(fallback !== undefined && { fallback }) });
   }
   return result;
 }

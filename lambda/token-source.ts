@@ -44,10 +44,13 @@ export function tokenFromSecretValue(value: string, arn: string): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(trimmed);
-  } catch (cause) {
-    throw new SecretError(`secret ${arn} looks like JSON but does not parse (value not shown)`, {
-      cause,
-    });
+  } catch (error) {
+    // JSON.parse quotes the text around the fault ("Unexpected token 'h', ..."{"token": hunter2"...),
+    // so its error would carry part of the secret: keep only where parsing stopped.
+    const position = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    throw new SecretError(
+      `secret ${arn} looks like JSON but does not parse${position === undefined ? '' : ` (at character ${position})`} (value not shown)`,
+    );
   }
   const record = parsed as Record<string, unknown>;
   const token = typeof record.token === 'string' ? record.token : record.password;

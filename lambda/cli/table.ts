@@ -1,5 +1,5 @@
 /** Renders a sweep report as the human table of `npm run probe`. Pure: report in, text out. */
-import type { NodeReport, ProbeResult, SweepReport } from '../report.js';
+import type { NodeReport, ProbeResult, SlotMapCheck, SweepReport } from '../report.js';
 
 const COLUMNS = ['ping', 'read', 'pipeline', 'write', 'replication'] as const;
 
@@ -53,9 +53,16 @@ export function renderReport(report: SweepReport, heading?: string): string {
       : `crossSlot      FAIL  ${crossSlot.error}`,
     `slots          ${slots.ok ? 'ok  ' : 'FAIL'}  ${slots.covered}/16384 served by a reachable primary${slots.uncovered ? ` (uncovered: ${slots.uncovered})` : ''}`,
     `cluster_state  ${clusterState.ok ? 'ok  ' : 'FAIL'}  ${clusterState.ok ? 'ok on every node that answered' : `not ok on ${clusterState.failing.join(', ')}`}`,
-    `slot map       ${slotMap.ok ? 'ok  ' : 'FAIL'}  ${slotMap.ok ? 'every node that answered agrees' : `disagreeing: ${slotMap.disagreeing.join(', ')}`}`,
+    `slot map       ${slotMap.ok ? 'ok  ' : 'FAIL'}  ${slotMapText(slotMap)}`,
     ...(report.error ? [`error          ${report.error}`] : []),
     `${report.ok ? 'OK  ' : 'FAIL'} ${report.cluster}: ${healthy}/${report.nodes.length} nodes healthy, ${report.topology.shards} shards, sweep ${report.durationMs.toFixed(1)}ms, ${report.reconnects} reconnects`,
   ];
   return lines.join('\n');
+}
+
+function slotMapText(check: SlotMapCheck): string {
+  if (!check.ok) return `disagreeing: ${check.disagreeing.join(', ')}`;
+  if (check.settling)
+    return `settling (slots just moved, not yet known there): ${check.settling.join(', ')}`;
+  return 'every node that answered agrees';
 }

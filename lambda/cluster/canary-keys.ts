@@ -47,3 +47,25 @@ export function pickCanarySlot(
   }
   return fallback;
 }
+
+/**
+ * Where a shard's node probes go when the canary slot turns out to be in motion (the node answers
+ * MOVED or ASK for its key): the middle of the shard's slots, as far from both ends, where
+ * resharding tools take slots, as the shard allows. Undefined when the shard has no other slot.
+ */
+export function pickFallbackSlot(
+  ranges: readonly { readonly start: number; readonly end: number }[],
+  avoid: ReadonlySet<number>,
+): number | undefined {
+  const slots = [...ranges]
+    .sort((a, b) => a.start - b.start)
+    .flatMap(({ start, end }) => Array.from({ length: end - start + 1 }, (_, i) => start + i));
+  const middle = Math.floor(slots.length / 2);
+  // Outwards from the middle: middle, middle - 1, middle + 1, middle - 2, ...
+  for (let step = 0; step < slots.length; step++) {
+    const index = middle + (step % 2 === 0 ? step / 2 : -(step + 1) / 2);
+    const slot = slots[index];
+    if (slot !== undefined && !avoid.has(slot)) return slot;
+  }
+  return undefined;
+}

@@ -5,6 +5,7 @@
  */
 import type { NodeTarget } from './connect.js';
 import type { ConnectionPool } from './pool.js';
+import { SLOT_COUNT } from './slots.js';
 
 export interface Redirect {
   readonly kind: 'MOVED' | 'ASK';
@@ -12,15 +13,21 @@ export interface Redirect {
   readonly target: NodeTarget;
 }
 
-/** Parses `MOVED 3999 10.0.0.1:6381` / `ASK 3999 host:6381`; an empty host means "the same host". */
+/**
+ * Parses `MOVED 3999 10.0.0.1:6381` / `ASK 3999 host:6381`; an empty host means "the same host".
+ * A garbled one (a slot or port out of range) is no redirect: the reply then stands as an error.
+ */
 export function parseRedirect(message: string, currentHost: string): Redirect | undefined {
-  const match = /^(MOVED|ASK) (\d+) (\S*):(\d+)$/.exec(message.trim());
+  const match = /^(MOVED|ASK) (\d{1,5}) (\S*):(\d{1,5})$/.exec(message.trim());
   if (!match) return undefined;
-  const [, kind, slot, host, port] = match;
+  const [, kind, slotText, host, portText] = match;
+  const slot = Number(slotText);
+  const port = Number(portText);
+  if (slot >= SLOT_COUNT || port < 1 || port > 65_535) return undefined;
   return {
     kind: kind as Redirect['kind'],
-    slot: Number(slot),
-    target: { host: host ? host.replace(/^\[(.*)\]$/, '$1') : currentHost, port: Number(port) },
+    slot,
+    target: { host: host ? host.replace(/^\[(.*)\]$/, '$1') : currentHost, port },
   };
 }
 

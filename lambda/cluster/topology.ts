@@ -215,7 +215,10 @@ const SHARD_HEALTH = new Map<string, NodeHealth>([
   ['loading', 'loading'],
 ]);
 
-/** Parses CLUSTER SHARDS as ioredis returns it over RESP2: nested arrays of field/value pairs. */
+/**
+ * Parses CLUSTER SHARDS as ioredis returns it over RESP2 (nested arrays of field/value pairs), or
+ * with each map as a Map, as RESP3 clients return it.
+ */
 export function parseClusterShards(reply: unknown, options: ParseOptions): Topology {
   const shards = expectArray(reply, 'CLUSTER SHARDS reply');
   const drafts = shards.flatMap((entry, index) =>
@@ -555,9 +558,14 @@ function expectArray(value: unknown, where: string): readonly unknown[] {
   return value as readonly unknown[];
 }
 
-/** RESP2 flattens a map into `[name, value, name, value, ...]`. */
+/**
+ * RESP2 flattens a map into `[name, value, name, value, ...]`; a RESP3 client hands over a Map
+ * (ioredis 6, node-redis), which is read the same way, names checked alike.
+ */
 function readFields(value: unknown, where: string): ReadonlyMap<string, unknown> {
-  const items = expectArray(value, where);
+  const flat: unknown = value instanceof Map ? [...(value as Map<unknown, unknown>)].flat() : value;
+  if (!Array.isArray(flat)) fail(where, `expected an array or a map, got ${show(value)}`);
+  const items = flat as readonly unknown[];
   if (items.length % 2 !== 0) fail(where, `expected name/value pairs, got ${items.length} items`);
   const fields = new Map<string, unknown>();
   for (let i = 0; i < items.length; i += 2) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isCanaryValue } from '../cluster/canary-keys.js';
+import { onCanary } from './canary-target.js';
 import { CheckFailed, expect, failed, passed, timed, type Probe } from './types.js';
 
 /**
@@ -10,22 +11,19 @@ import { CheckFailed, expect, failed, passed, timed, type Probe } from './types.
 export const pipeline: Probe = async (context) => {
   const nonce = randomBytes(6).toString('hex');
   try {
-    const { value: replies, latencyMs } = await timed(
-      context,
-      async (client) =>
-        (await client
-          .pipeline()
-          .ping()
-          .echo(nonce)
-          .get(context.canaryKey)
-          .pttl(context.canaryKey)
-          .exists(context.canaryKey)
-          .exec()) ?? [],
-    );
-    const values = replies.map(([error, value], index) => {
-      if (error) throw error;
-      if (value === undefined) throw new CheckFailed(`pipeline: reply ${index + 1} missing`);
-      return value;
+    const { values, latencyMs } = await onCanary(context.canary, async (key) => {
+      const { value: replies, latencyMs } = await timed(
+        context,
+        async (client) =>
+          (await client.pipeline().ping().echo(nonce).get(key).pttl(key).exists(key).exec()) ?? [],
+      );
+      // A reply error (a redirect above all) fails the attempt; onCanary decides what next.
+      const values = replies.map(([error, value], index) => {
+        if (error) throw error;
+        if (value === undefined) throw new CheckFailed(`pipeline: reply ${index + 1} missing`);
+        return value;
+      });
+      return { values, latencyMs };
     });
     const [pong, echo, got, pttl, exists] = values;
     expect(values.length === 5, `pipeline: ${values.length} replies to 5 commands`);

@@ -26,7 +26,7 @@ export const replication: Probe = async (context) => {
   try {
     const seenAt = await context.exec(async (client) => {
       for (let poll = 0; poll < MAX_POLLS; poll++) {
-        if ((await client.get(context.canaryKey)) === write.value) return performance.now();
+        if ((await client.get(write.key)) === write.value) return performance.now();
       }
       throw new CheckFailed(`replication: the write was not visible after ${MAX_POLLS} reads`);
     }, remaining);

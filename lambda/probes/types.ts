@@ -3,10 +3,13 @@ import type { TopologyNode } from '../cluster/topology.js';
 import type { Secret } from '../secret.js';
 import { describeError } from '../cluster/connect.js';
 import { roundMs, type ProbeResult } from '../report.js';
+import type { CanaryTarget } from './canary-target.js';
 
 /** The write a shard's primary made in this sweep, which its replicas wait to see. */
 export interface ShardWrite {
   readonly value: string;
+  /** The key it went to: the canary key, or the fallback key if the canary slot was moving. */
+  readonly key: string;
   /** performance.now() when the primary acknowledged it. */
   readonly ackedAt: number;
 }
@@ -24,8 +27,11 @@ export interface ProbeContext {
   readonly node: TopologyNode;
   /** Runs commands on this node's connection (see ConnectionPool.exec: may run twice, bounded). */
   exec<T>(op: (client: Redis) => Promise<T>, timeoutMs?: number): Promise<T>;
-  /** The shard's canary key: its hash tag pins it to a slot this node's shard serves. */
-  readonly canaryKey: string;
+  /**
+   * The shard's canary key (its hash tag pins it to a slot this node's shard serves), with the
+   * fallback for a slot in motion; probes use it through `onCanary`.
+   */
+  readonly canary: CanaryTarget;
   readonly sweepId: string;
   readonly timeoutMs: number;
   readonly shardWrite: ShardWriteSignal;

@@ -22,6 +22,12 @@ const TSX_LOADER = 'tsx';
 /** Short timeouts keep fault tests quick; the deadline leaves room for one timeout per probe. */
 export const TEST_TIMEOUTS = { PROBE_TIMEOUT_MS: '500', PROBE_DEADLINE_MS: '4000' };
 
+/**
+ * For tests of a healthy cluster over thousands of sweeps (soak, resharding): what they check is
+ * that nothing fails, so a reply slowed by a loaded test machine must not pass for a failure.
+ */
+export const PATIENT_TIMEOUTS = { PROBE_TIMEOUT_MS: '2000', PROBE_DEADLINE_MS: '8000' };
+
 export function startTestCluster(
   options: Partial<LocalClusterOptions> = {},
 ): Promise<LocalCluster> {

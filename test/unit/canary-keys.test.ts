@@ -5,6 +5,7 @@ import {
   canaryValue,
   isCanaryValue,
   pickCanarySlot,
+  pickFallbackSlot,
 } from '../../lambda/cluster/canary-keys.js';
 import { keySlot } from '../../lambda/cluster/slots.js';
 
@@ -54,5 +55,31 @@ describe('pickCanarySlot', () => {
   it('falls back to a migrating slot when the shard has nothing else, and to none without slots', () => {
     expect(pickCanarySlot([{ start: 7, end: 7 }], new Set([7]))).toBe(7);
     expect(pickCanarySlot([])).toBeUndefined();
+  });
+});
+
+describe('pickFallbackSlot', () => {
+  it('takes the middle of the shard, away from both ends', () => {
+    expect(pickFallbackSlot([{ start: 0, end: 5460 }], new Set([5460]))).toBe(2730);
+    // The middle by slot count, across ranges in any order.
+    expect(
+      pickFallbackSlot(
+        [
+          { start: 100, end: 109 },
+          { start: 0, end: 9 },
+        ],
+        new Set(),
+      ),
+    ).toBe(100);
+  });
+
+  it('steps outwards from the middle past slots to avoid', () => {
+    expect(pickFallbackSlot([{ start: 0, end: 10 }], new Set([5]))).toBe(4);
+    expect(pickFallbackSlot([{ start: 0, end: 10 }], new Set([5, 4]))).toBe(6);
+  });
+
+  it('has none when every slot is to be avoided', () => {
+    expect(pickFallbackSlot([{ start: 7, end: 7 }], new Set([7]))).toBeUndefined();
+    expect(pickFallbackSlot([], new Set())).toBeUndefined();
   });
 });

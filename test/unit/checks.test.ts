@@ -4,6 +4,7 @@ import {
   majorityDigest,
   slotMapCheck,
   slotsCheck,
+  trackDisagreements,
 } from '../../lambda/checks.js';
 import { fail, nodeReport, pass, threeShardTopology } from '../support/reports.js';
 
@@ -112,5 +113,44 @@ describe('slot map agreement', () => {
         { address: 'b', slotMapDigest: 'x' },
       ]),
     ).toEqual({ ok: true, disagreeing: [] });
+  });
+});
+
+describe('slot map agreement while slots move', () => {
+  const views = (bDigest: string) => [
+    { address: 'a', slotMapDigest: 'new' },
+    { address: 'b', slotMapDigest: bDigest },
+    { address: 'c', slotMapDigest: 'new' },
+  ];
+
+  it('lets a node that just started to differ settle, and fails it once it kept that map', () => {
+    // Prepare: b first seen with the old map at t=1000.
+    const first = trackDisagreements(views('old'), 'new', new Map(), 1000);
+
+    // Act
+    const soon = slotMapCheck(views('old'), 'new', { tracked: first, now: 1000, settleMs: 5000 });
+    const later = trackDisagreements(views('old'), 'new', first, 6000);
+    const stuck = slotMapCheck(views('old'), 'new', { tracked: later, now: 6000, settleMs: 5000 });
+
+    // Assess
+    expect(soon).toEqual({ ok: true, disagreeing: [], settling: ['b'] });
+    expect(later.get('b')).toEqual({ digest: 'old', since: 1000 });
+    expect(stuck).toEqual({ ok: false, disagreeing: ['b'] });
+  });
+
+  it('restarts the clock when the node reports another map, and forgets a node that agrees', () => {
+    // Prepare
+    const first = trackDisagreements(views('old'), 'new', new Map(), 1000);
+
+    // Act
+    const learning = trackDisagreements(views('older'), 'new', first, 6000);
+    const agreed = trackDisagreements(views('new'), 'new', learning, 7000);
+
+    // Assess
+    expect(learning.get('b')).toEqual({ digest: 'older', since: 6000 });
+    expect(
+      slotMapCheck(views('older'), 'new', { tracked: learning, now: 6000, settleMs: 5000 }).ok,
+    ).toBe(true);
+    expect(agreed.size).toBe(0);
   });
 });

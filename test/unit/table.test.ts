@@ -91,6 +91,25 @@ describe('renderReport', () => {
     expect(text.split('\n').at(-1)).toMatch(/^FAIL orders-cache: 1\/2 nodes healthy/);
   });
 
+  it('names the nodes whose slot map is still settling, as ok', () => {
+    // Prepare
+    const base = sweepReport([]);
+    const report = sweepReport([], {
+      checks: {
+        ...base.checks,
+        slotMap: { ok: true, disagreeing: [], settling: ['10.0.0.1:7004'] },
+      },
+    });
+
+    // Act
+    const text = renderReport(report);
+
+    // Assess
+    expect(text).toContain(
+      'slot map       ok    settling (slots just moved, not yet known there): 10.0.0.1:7004',
+    );
+  });
+
   it('says so when no node is known, with the topology error', () => {
     const text = renderReport(
       sweepReport([], { ok: false, error: 'topology: refused: nothing listens on that port' }),

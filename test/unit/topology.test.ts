@@ -589,7 +589,7 @@ describe('malformed CLUSTER SHARDS', () => {
     [
       'a node that is not an array',
       [shard({ nodes: ['x'] })],
-      `${at} node 0: expected an array, got "x"`,
+      `${at} node 0: expected an array or a map, got "x"`,
     ],
     [
       'a short id',
