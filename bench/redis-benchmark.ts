@@ -5,7 +5,7 @@
  * cluster's AUTH token never appears on a command line; the throwaway password is scrubbed from
  * anything redis-benchmark prints before it is shown.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { onCpus } from './placement.js';
@@ -106,12 +106,14 @@ export async function benchmarkPing(target: BenchmarkTarget): Promise<BenchmarkR
   }
 }
 
-function run(
+/** Runs `command` to its end and collects what it printed. */
+export function run(
   command: string,
   args: readonly string[],
+  options: Pick<SpawnOptions, 'cwd' | 'env'> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

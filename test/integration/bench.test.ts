@@ -4,11 +4,11 @@
  * server behind. The figures themselves are the benchmark's business, not this test's: it only
  * checks that each was measured and is a plausible number.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { run } from '../../bench/redis-benchmark.js';
 import { ROOT } from '../support/cluster.js';
 
 interface Results {
@@ -52,19 +52,10 @@ async function redisServers(): Promise<Set<string>> {
   return pids;
 }
 
-function runBench(out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'bench/bench.ts', '--quick', '--out', out],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+function runBench(out: string): ReturnType<typeof run> {
+  return run(process.execPath, ['--import', 'tsx', 'bench/bench.ts', '--quick', '--out', out], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
   });
 }
 

@@ -209,7 +209,7 @@ describe('an AUTH token rotation', () => {
     // The warm probe read the secret at its cold start and once after AUTH failed.
     const warmSweeps = sweepLines(warm);
     expect(warmSweeps.every((line) => line.ok === true)).toBe(true);
-    expect(warm.lines.join('\n')).toContain('AUTH failed and the secret holds a new token');
+    expect(warm.lines.join('\n')).toContain('AUTH failed and a new token is available');
     expect(secretReads()).toHaveLength(2 + cold.length + 1);
     for (const text of [...warm.lines, ...cold.flatMap((p) => p.lines), cliOutput ?? '']) {
       expect(text).not.toContain(oldToken);
