@@ -168,7 +168,6 @@ export class CacheCluster extends Construct implements ec2.IConnectable {
     );
     if (props.iamUsers) {
       this.users = new CacheUsers(this, 'Users', {
-        engine,
         userGroupId: `${this.replicationGroupId}-users`,
         users: Object.entries(props.iamUsers).map(([role, accessString]) => ({
           userId: this.iamUserIds[role] ?? role,

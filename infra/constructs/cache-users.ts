@@ -7,7 +7,6 @@
 import { RemovalPolicy, Stack, ArnFormat, Token } from 'aws-cdk-lib';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import { Construct } from 'constructs';
-import type { CacheEngine } from './cache-cluster.js';
 
 export interface CacheUserSpec {
   /** The user's id, which is also its name (ElastiCache requires that for IAM authentication). */
@@ -17,13 +16,20 @@ export interface CacheUserSpec {
 }
 
 export interface CacheUsersProps {
-  readonly engine: CacheEngine;
   /** The user group's id; its disabled default user is `<id>-default`. */
   readonly userGroupId: string;
   readonly users: readonly CacheUserSpec[];
   /** @default RemovalPolicy.DESTROY */
   readonly removalPolicy?: RemovalPolicy;
 }
+
+/**
+ * The engine of the users and their group, whatever the cluster runs. ElastiCache lets Valkey
+ * clusters use user groups of either engine, Redis OSS clusters only `redis` ones, and a `valkey`
+ * user group may hold only users that authenticate (password or IAM): the disabled default user,
+ * which needs no password, can only sit in a `redis` group.
+ */
+export const USER_ENGINE = 'redis';
 
 /** What a user group of this construct's default user may do: nothing, and it is off. */
 export const DISABLED_DEFAULT_ACCESS_STRING = 'off -@all';
@@ -44,7 +50,7 @@ export class CacheUsers extends Construct {
     this.userGroupId = props.userGroupId;
 
     const disabledDefault = new elasticache.CfnUser(this, 'DefaultUser', {
-      engine: props.engine,
+      engine: USER_ENGINE,
       userId: `${props.userGroupId}-default`,
       userName: 'default',
       // Nobody can authenticate as a user that is off; no password is needed to keep it shut.
@@ -56,7 +62,7 @@ export class CacheUsers extends Construct {
     const users = new Map<string, elasticache.CfnUser>();
     for (const user of props.users) {
       const resource = new elasticache.CfnUser(this, `User-${user.userId}`, {
-        engine: props.engine,
+        engine: USER_ENGINE,
         userId: user.userId,
         userName: user.userId,
         authenticationMode: { Type: 'iam' },
@@ -68,7 +74,7 @@ export class CacheUsers extends Construct {
     this.users = users;
 
     this.userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
-      engine: props.engine,
+      engine: USER_ENGINE,
       userGroupId: props.userGroupId,
       userIds: [disabledDefault.userId, ...users.keys()],
     });

@@ -337,25 +337,25 @@ describe('-c auth=iam', () => {
     expect(nagFindings(assembly.directory)).toEqual([]);
   });
 
-  it('creates one IAM user per function (id = name) with its access string, and a disabled default', () => {
+  it('creates one IAM user per function (id = name) with its access string, and a disabled default, all of the redis engine a Valkey cluster accepts', () => {
     expect(users).toEqual(
       expect.arrayContaining([
         {
-          Engine: 'valkey',
+          Engine: 'redis',
           UserId: 'slotwatch-cluster-probe',
           UserName: 'slotwatch-cluster-probe',
           AuthenticationMode: { Type: 'iam' },
           AccessString: PROBE_ACCESS_STRING,
         },
         {
-          Engine: 'valkey',
+          Engine: 'redis',
           UserId: 'slotwatch-cluster-drill',
           UserName: 'slotwatch-cluster-drill',
           AuthenticationMode: { Type: 'iam' },
           AccessString: DRILL_ACCESS_STRING,
         },
         {
-          Engine: 'valkey',
+          Engine: 'redis',
           UserId: 'slotwatch-cluster-users-default',
           UserName: 'default',
           AuthenticationMode: { Type: 'no-password-required' },
@@ -365,7 +365,7 @@ describe('-c auth=iam', () => {
     );
     expect(users).toHaveLength(3);
     cluster.hasResourceProperties('AWS::ElastiCache::UserGroup', {
-      Engine: 'valkey',
+      Engine: 'redis',
       UserGroupId: 'slotwatch-cluster-users',
       UserIds: [
         'slotwatch-cluster-users-default',

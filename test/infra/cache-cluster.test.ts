@@ -557,7 +557,7 @@ describe('CacheCluster with IAM users', () => {
   it('rejects a user named default, twice the same user, or none', () => {
     const stack = new Stack(new App(), 'Users');
     const users = (list: { userId: string; accessString: string }[], id: string) =>
-      new CacheUsers(stack, id, { engine: 'valkey', userGroupId: 'orders-users', users: list });
+      new CacheUsers(stack, id, { userGroupId: 'orders-users', users: list });
     expect(() => users([{ userId: 'Default', accessString: 'on' }], 'A')).toThrow(
       /"Default" is taken/,
     );
