@@ -23,7 +23,7 @@ import { renderChart } from './chart.js';
 import { fitCosts, project, ASSUMPTIONS, SCENARIOS, type Projection } from './projection.js';
 import { benchmarkPing, type BenchmarkRow } from './redis-benchmark.js';
 import { pin, placement } from './placement.js';
-import { linearFit, percentile } from './stats.js';
+import { linearFit, median, percentile } from './stats.js';
 import type { FloorSamples, MemorySeries, SweepBatch, SweeperRequest } from './sweeper.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -406,10 +406,6 @@ function evaluate(clusters: readonly ClusterResult[], bundles: readonly BundleFi
     });
   }
   return targets;
-}
-
-function median(values: readonly number[]): number {
-  return percentile(values, 50);
 }
 
 function renderMarkdown(

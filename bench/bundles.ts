@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { BUNDLED_FUNCTION, LAMBDA_NODE_OPTIONS } from '../infra/constructs/vpc-function.js';
-import { median } from '../lambda/probes/ping.js';
+import { median } from './stats.js';
 
 export const LAMBDAS = {
   probe: 'lambda/handlers/probe.ts',

@@ -8,6 +8,9 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? Number.NaN;
 }
 
+/** The nearest-rank median: one of the values, as every p50 the benchmark reports. */
+export const median = (values: readonly number[]): number => percentile(values, 50);
+
 /** y = intercept + slope * x, fitted by least squares (at least two distinct x). */
 export interface Line {
   readonly intercept: number;

@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline';
 import { connect } from 'node:tls';
+import { authArguments } from '../lambda/cluster/connect.js';
 import { loadConfig, type ProbeConfig } from '../lambda/config.js';
 import { toPutMetricDataBatches } from '../lambda/metrics/cloudwatch.js';
 import { buildDatums } from '../lambda/metrics/datums.js';
@@ -113,6 +114,10 @@ async function memory(sweeps: number, every: number): Promise<MemorySeries> {
   };
 }
 
+/** A command in RESP, as a client writes it. */
+const resp = (args: readonly string[]): string =>
+  `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+
 /** AUTH, then `samples` PINGs one after another on a bare TLS socket, each timed write to reply. */
 async function floor(port: number, samples: number): Promise<FloorSamples> {
   const socket = connect({
@@ -136,12 +141,13 @@ async function floor(port: number, samples: number): Promise<FloorSamples> {
         });
         socket.write(command);
       });
-    const token = config.authToken?.reveal() ?? '';
-    const auth = await ask(`*2\r\n$4\r\nAUTH\r\n$${Buffer.byteLength(token)}\r\n${token}\r\n`);
-    if (!auth.reply.startsWith('+OK')) throw new Error('floor: AUTH was refused');
+    if (config.authToken) {
+      const auth = await ask(resp(['AUTH', ...authArguments(config.username, config.authToken)]));
+      if (!auth.reply.startsWith('+OK')) throw new Error('floor: AUTH was refused');
+    }
     const samplesMs: number[] = [];
     for (let i = 0; i < samples; i++) {
-      const { reply, ms } = await ask('*1\r\n$4\r\nPING\r\n');
+      const { reply, ms } = await ask(resp(['PING']));
       if (!reply.startsWith('+PONG')) throw new Error('floor: PING did not answer PONG');
       samplesMs.push(ms);
     }

@@ -1,9 +1,9 @@
 /**
  * One sweep with everything around it that the Lambda handler and the CLI share: the token
  * (from Secrets Manager, re-read once when AUTH fails, for rotations; or an IAM auth token,
- * re-signed before it expires), the warm prober, metrics
- * to the configured sink, and one structured log line. A sweep that could not run at all (no
- * token, no topology) is still a report with ok: false, so ProbeSuccess 0 is always published.
+ * re-signed before it expires), the warm prober, metrics to the configured sink, and one
+ * structured log line. A sweep that could not run at all (no token, no topology) is still a
+ * report with ok: false, so ProbeSuccess 0 is always published.
  */
 import type { ProbeConfig } from './config.js';
 import { MetricsPublishError, SecretError } from './errors.js';

@@ -140,10 +140,16 @@ export function slotOwners(topology: Topology): (string | undefined)[] {
 
 /** The canonical slot map of a Topology; see `parseSlotMapDigest`. */
 export function slotMapDigest(topology: Topology): string {
-  return digestOwners(slotOwners(topology));
+  const ranges = topology.shards.flatMap((shard, index) => {
+    const owner = shard.primaryId;
+    return owner === undefined
+      ? []
+      : shard.slots.map(({ start, end }) => ({ start, end, owner, index }));
+  });
+  return digestRanges(ranges, (index) => `shard ${index}`);
 }
 
-/** Slots `start`..`end` served by `owner`, as entry `index` of a CLUSTER SLOTS reply lists them. */
+/** Slots `start`..`end` served by `owner`, as entry `index` of their source lists them. */
 interface OwnedRange {
   readonly start: number;
   readonly end: number;
@@ -165,14 +171,18 @@ export function parseSlotMapDigest(reply: unknown): string {
     const primary = expectArray(items[2], `${where} primary`);
     return { start, end, owner: readNodeId(primary[2], `${where} primary`, 'id'), index };
   });
-  ranges.sort((a, b) => a.start - b.start);
+  return digestRanges(ranges, (index) => `CLUSTER SLOTS entry ${index}`);
+}
+
+/** The runs of `ranges` in slot order, adjacent ranges of one owner merged; overlaps fail. */
+function digestRanges(ranges: readonly OwnedRange[], where: (index: number) => string): string {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
   const runs: string[] = [];
   let run: { start: number; end: number; owner: string } | undefined;
   let previous: OwnedRange | undefined;
-  for (const range of ranges) {
+  for (const range of sorted) {
     if (previous !== undefined && range.start <= previous.end) {
-      const where = `CLUSTER SLOTS entry ${Math.max(range.index, previous.index)}`;
-      fail(where, `slot ${range.start} is listed twice`);
+      fail(where(Math.max(range.index, previous.index)), `slot ${range.start} is listed twice`);
     }
     previous = range;
     if (run !== undefined && run.end + 1 === range.start && run.owner === range.owner) {
@@ -183,18 +193,6 @@ export function parseSlotMapDigest(reply: unknown): string {
     run = { start: range.start, end: range.end, owner: range.owner };
   }
   if (run !== undefined) runs.push(`${run.start}-${run.end}=${run.owner}`);
-  return runs.join(',');
-}
-
-function digestOwners(owners: readonly (string | undefined)[]): string {
-  const runs: string[] = [];
-  let start = 0;
-  for (let slot = 1; slot <= owners.length; slot++) {
-    if (slot < owners.length && owners[slot] === owners[start]) continue;
-    const owner = owners[start];
-    if (owner !== undefined) runs.push(`${start}-${slot - 1}=${owner}`);
-    start = slot;
-  }
   return runs.join(',');
 }
 

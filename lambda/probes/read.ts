@@ -4,8 +4,8 @@ import { expect, failed, passed, timed, type Probe } from './types.js';
 
 /**
  * GET of the shard's canary key on this very node (replicas serve it after READONLY). A redirect
- * for the fallback key too means the node does not think its shard owns its slots; any value that slotwatch did not write
- * means the key is not ours any more. Either fails the probe.
+ * for the fallback key too means the node does not think its shard owns its slots; any value
+ * that slotwatch did not write means the key is not ours any more. Either fails the probe.
  */
 export const read: Probe = async (context) => {
   try {

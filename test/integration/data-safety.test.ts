@@ -6,7 +6,7 @@
  * every user key is exactly as it was, on whichever node is primary now; every key the probe
  * left behind is under its prefix with a TTL; and its values are small.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CANARY_PREFIX,
   CANARY_TTL_MS,
@@ -20,7 +20,7 @@ import { createTrigger } from '../../lambda/drill/triggers/index.js';
 import type { DrillReport, TriggerName } from '../../lambda/drill/types.js';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
-import { PATIENT_TIMEOUTS, TEST_TIMEOUTS, proberFor, useTestCluster } from '../support/cluster.js';
+import { PATIENT_TIMEOUTS, TEST_TIMEOUTS, useTestCluster } from '../support/cluster.js';
 import {
   changedKeys,
   snapshot,
@@ -44,12 +44,10 @@ const MAX_PROBE_TTL_MS = 35 * 24 * 3_600_000;
 let cluster: LocalCluster;
 let prober: ClusterProber;
 
-const handle = useTestCluster();
+const handle = useTestCluster({}, PATIENT_TIMEOUTS);
 beforeAll(() => {
-  cluster = handle.cluster;
-  prober = proberFor(cluster, PATIENT_TIMEOUTS);
+  ({ cluster, prober } = handle);
 });
-afterAll(() => prober.close());
 
 /** Keys whose names a careless prefix match would take for the probe's. */
 function lookAlikes(slot: number): UserKey[] {

@@ -6,13 +6,13 @@
  * its keys sit on the importing node and MOVED once the slots changed owner. Every sweep must stay
  * ok, and afterwards the slots must really have moved with every user key intact.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { keySlot } from '../../lambda/cluster/slots.js';
 import { slotOwners } from '../../lambda/cluster/topology.js';
 import type { LocalCluster } from '../../lambda/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
-import { PATIENT_TIMEOUTS, proberFor, useTestCluster, waitFor } from '../support/cluster.js';
+import { PATIENT_TIMEOUTS, useTestCluster, waitFor } from '../support/cluster.js';
 import {
   Resharder,
   batches,
@@ -36,12 +36,10 @@ const SWEEPS_PER_HOLD = 2;
 let cluster: LocalCluster;
 let prober: ClusterProber;
 
-const handle = useTestCluster();
+const handle = useTestCluster({}, PATIENT_TIMEOUTS);
 beforeAll(() => {
-  cluster = handle.cluster;
-  prober = proberFor(cluster, PATIENT_TIMEOUTS);
+  ({ cluster, prober } = handle);
 });
-afterAll(() => prober.close());
 
 /** Sweeps back to back until stopped; `completed` counts them as they finish. */
 function sweepContinuously(probe: ClusterProber) {

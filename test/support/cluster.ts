@@ -41,13 +41,17 @@ export interface TestClusterHandle {
 
 /**
  * A cluster and a warm prober for one test file: started before its tests, stopped after them,
- * with a check that none of the cluster's processes outlived the stop.
+ * with a check that none of the cluster's processes outlived the stop. `proberEnv` overrides
+ * the prober's variables (PATIENT_TIMEOUTS, for instance).
  */
-export function useTestCluster(options: Partial<LocalClusterOptions> = {}): TestClusterHandle {
+export function useTestCluster(
+  options: Partial<LocalClusterOptions> = {},
+  proberEnv: Record<string, string> = {},
+): TestClusterHandle {
   const handle = {} as TestClusterHandle;
   beforeAll(async () => {
     handle.cluster = await startTestCluster(options);
-    handle.prober = proberFor(handle.cluster);
+    handle.prober = proberFor(handle.cluster, proberEnv);
   });
   afterAll(async () => {
     handle.prober?.close();
