@@ -19,6 +19,24 @@ export default tseslint.config(
     },
   },
   {
+    // The bundle boundary: lambda/ is what ships in the two Lambda bundles, so it never reaches
+    // into the local tools, the infrastructure, the benchmarks or the tests.
+    files: ['lambda/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/tools/**', '**/infra/**', '**/bench/**', '**/test/**'],
+              message: 'lambda/ ships in the Lambda bundles and never imports from outside it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     plugins: { vitest },
     rules: {

@@ -15,7 +15,7 @@ import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startLocalCluster, type LocalCluster } from '../lambda/local/local-cluster.js';
+import { startLocalCluster, type LocalCluster } from '../tools/local/local-cluster.js';
 import { PING_SAMPLES } from '../lambda/probes/ping.js';
 import { measureBundles, type BundleFigures } from './bundles.js';
 import { LAMBDA_NODE_OPTIONS } from '../infra/constructs/vpc-function.js';

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { BUNDLED_FUNCTION, LAMBDA_NODE_OPTIONS } from '../infra/constructs/vpc-function.js';
 import { median } from './stats.js';
 
@@ -32,24 +32,12 @@ export interface BundleFigures {
 }
 
 export async function measureBundles(root: string, runs: number): Promise<BundleFigures[]> {
-  const { bundling } = BUNDLED_FUNCTION;
   const dir = await mkdtemp(join(tmpdir(), 'slotwatch-bundles-'));
   try {
     const figures: BundleFigures[] = [];
     for (const [name, entry] of Object.entries(LAMBDAS)) {
       const outfile = join(dir, `${name}.js`);
-      await build({
-        entryPoints: [join(root, entry)],
-        outfile,
-        bundle: true,
-        minify: bundling.minify,
-        sourcemap: bundling.sourceMap,
-        platform: 'node',
-        target: bundling.target,
-        format: 'cjs',
-        external: [...bundling.externalModules],
-        logLevel: 'silent',
-      });
+      await bundleAsDeployed(join(root, entry), outfile);
       const { size: bytes } = await stat(outfile);
       const { size: sourceMapBytes } = await stat(`${outfile}.map`);
       const load = ['-e', `require(${JSON.stringify(outfile)})`];
@@ -73,6 +61,25 @@ export async function measureBundles(root: string, runs: number): Promise<Bundle
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One Lambda bundled as the stack bundles it; returns esbuild's account of what went in. */
+export async function bundleAsDeployed(entry: string, outfile: string): Promise<Metafile> {
+  const { bundling } = BUNDLED_FUNCTION;
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    platform: 'node',
+    target: bundling.target,
+    format: 'cjs',
+    external: [...bundling.externalModules],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  return result.metafile;
 }
 
 function timeNode(args: readonly string[], nodeOptions = ''): number {

@@ -10,7 +10,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { defaultClusterName, parseEndpoint } from '../lambda/config.js';
 import { ClusterStack } from './stacks/cluster-stack.js';
-import { DRILL_ACCESS_STRING, PROBE_ACCESS_STRING } from '../lambda/cluster/access-string.js';
+import { DRILL_ACCESS_STRING, PROBE_ACCESS_STRING } from './access-string.js';
 import type { CacheCluster } from './constructs/cache-cluster.js';
 import {
   ProbeStack,

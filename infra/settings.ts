@@ -423,7 +423,7 @@ function drill(
   if (cluster.mode === 'existing' && auth === 'iam' && cluster.drillUserId === undefined) {
     throw new ContextError(
       'drillUserId',
-      'context drill=true with auth=iam on an existing cluster needs drillUserId: the user (IAM authentication) the drill connects as, with the drill access string from lambda/cluster/access-string.ts',
+      'context drill=true with auth=iam on an existing cluster needs drillUserId: the user (IAM authentication) the drill connects as, with the drill access string from infra/access-string.ts',
     );
   }
   if (cluster.mode === 'existing' && cluster.replicationGroupId === undefined) {

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 export interface CacheUserSpec {
   /** The user's id, which is also its name (ElastiCache requires that for IAM authentication). */
   readonly userId: string;
-  /** What it may do, e.g. PROBE_ACCESS_STRING from lambda/cluster/access-string.ts. */
+  /** What it may do, e.g. PROBE_ACCESS_STRING from infra/access-string.ts. */
   readonly accessString: string;
 }
 

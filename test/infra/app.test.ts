@@ -7,7 +7,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app.js';
-import { DRILL_ACCESS_STRING, PROBE_ACCESS_STRING } from '../../lambda/cluster/access-string.js';
+import { DRILL_ACCESS_STRING, PROBE_ACCESS_STRING } from '../../infra/access-string.js';
 import { loadConfig } from '../../lambda/config.js';
 import { nagFindings, synthesizeWithFindings } from '../support/nag.js';
 

@@ -16,9 +16,9 @@ import {
 import { hashTagForSlot } from '../../lambda/cluster/slots.js';
 import { loadConfig } from '../../lambda/config.js';
 import { runDrill } from '../../lambda/drill/engine.js';
-import { createTrigger } from '../../lambda/drill/triggers/index.js';
+import { createLocalTrigger } from '../../tools/triggers/index.js';
 import type { DrillReport, TriggerName } from '../../lambda/drill/types.js';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
 import { PATIENT_TIMEOUTS, TEST_TIMEOUTS, useTestCluster } from '../support/cluster.js';
 import {
@@ -118,7 +118,7 @@ describe('data safety', () => {
           runDrill({
             config,
             ...(config.authToken && { token: config.authToken }),
-            trigger: await createTrigger(trigger, {}),
+            trigger: await createLocalTrigger(trigger, {}),
             timeLimitMs: 30_000,
             writeIntervalMs: 50,
             readIntervalMs: 100,

@@ -11,10 +11,10 @@ import { loadConfig, type ProbeConfig } from '../../lambda/config.js';
 import { DRILL_KEY_PATTERN, runDrill, type DrillOptions } from '../../lambda/drill/engine.js';
 import { LOCK_KEY } from '../../lambda/drill/lock.js';
 import { ROTATION_KEY } from '../../lambda/drill/rotation.js';
-import { createTrigger } from '../../lambda/drill/triggers/index.js';
-import { WATCHDOG_GRACE_MS } from '../../lambda/drill/triggers/pause-primary.js';
+import { createLocalTrigger } from '../../tools/triggers/index.js';
+import { WATCHDOG_GRACE_MS } from '../../tools/triggers/pause-primary.js';
 import type { DrillReport, Trigger, TriggerName } from '../../lambda/drill/types.js';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 import {
   TEST_TIMEOUTS,
   adminOn,
@@ -49,7 +49,7 @@ const baseOptions = (): Omit<DrillOptions, 'trigger'> => ({
 });
 
 async function drill(trigger: TriggerName): Promise<DrillReport> {
-  return runDrill({ ...baseOptions(), trigger: await createTrigger(trigger, {}) });
+  return runDrill({ ...baseOptions(), trigger: await createLocalTrigger(trigger, {}) });
 }
 
 /** Port -> role, as each node says of itself. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type ProbeConfig } from '../../lambda/config.js';
 import { MetricsPublishError } from '../../lambda/errors.js';
 import { runInvocation, type InvocationSummary } from '../../lambda/invocation.js';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 import { jsonLogger, type Logger } from '../../lambda/log.js';
 import { createSink } from '../../lambda/metrics/sink.js';
 import { ProbeRunner } from '../../lambda/runner.js';

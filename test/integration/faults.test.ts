@@ -4,7 +4,7 @@
  * must end within its deadline, whatever the paused node does.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
 import { portOf, proberFor, useTestCluster, waitFor } from '../support/cluster.js';

@@ -7,16 +7,16 @@
  * the token re-signed and the kept connections AUTH again.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DRILL_ACCESS_STRING, PROBE_ACCESS_STRING } from '../../lambda/cluster/access-string.js';
+import { DRILL_ACCESS_STRING, PROBE_ACCESS_STRING } from '../../infra/access-string.js';
 import { loadConfig } from '../../lambda/config.js';
 import { runDrill } from '../../lambda/drill/engine.js';
-import { createTrigger } from '../../lambda/drill/triggers/index.js';
+import { createLocalTrigger } from '../../tools/triggers/index.js';
 import {
   IAM_REAUTH_AFTER_MS,
   IAM_TOKEN_REFRESH_AFTER_MS,
   IamTokenSource,
 } from '../../lambda/iam-auth-token.js';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 import { jsonLogger } from '../../lambda/log.js';
 import { createSink } from '../../lambda/metrics/sink.js';
 import { ProbeRunner } from '../../lambda/runner.js';
@@ -345,7 +345,7 @@ describe('the failover drill with CLUSTER_AUTH_MODE=iam', () => {
         config,
         token: await tokens.current(),
         tokens,
-        trigger: await createTrigger('pause-primary', {}),
+        trigger: await createLocalTrigger('pause-primary', {}),
         rotate: true,
         timeLimitMs: 30_000,
         writeIntervalMs: 50,

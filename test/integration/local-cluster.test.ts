@@ -16,7 +16,7 @@ import {
   startLocalCluster,
   stopLocalClusterAt,
   type LocalCluster,
-} from '../../lambda/local/local-cluster.js';
+} from '../../tools/local/local-cluster.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
@@ -90,7 +90,7 @@ function runClusterCli(args: readonly string[]): Promise<CliRun> {
   return new Promise((resolve) => {
     execFile(
       TSX,
-      ['lambda/cli/cluster.ts', ...args],
+      ['tools/cli/cluster.ts', ...args],
       { cwd: ROOT, timeout: 30_000 },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { InvocationSummary } from '../../lambda/invocation.js';
 import { adminOn, portOf, startTestCluster } from '../support/cluster.js';
 import { startFakeAws, type FakeAws } from '../support/fake-aws.js';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:slotwatch/auth-AbCdEf';
 const NAMESPACE = 'Test/Slotwatch';

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CANARY_PREFIX, canaryKey } from '../../lambda/cluster/canary-keys.js';
 import { Secret } from '../../lambda/secret.js';
 import { keySlot } from '../../lambda/cluster/slots.js';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 import { ClusterProber } from '../../lambda/sweep.js';
 import {
   TEST_TIMEOUTS,

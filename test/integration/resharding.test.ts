@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { keySlot } from '../../lambda/cluster/slots.js';
 import { slotOwners } from '../../lambda/cluster/topology.js';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import type { ClusterProber } from '../../lambda/sweep.js';
 import { PATIENT_TIMEOUTS, useTestCluster, waitFor } from '../support/cluster.js';

@@ -3,14 +3,14 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { connectNode } from '../../lambda/local/node-client.js';
+import { connectNode } from '../../tools/local/node-client.js';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { loadConfig } from '../../lambda/config.js';
 import {
   startLocalCluster,
   type LocalCluster,
   type LocalClusterOptions,
-} from '../../lambda/local/local-cluster.js';
+} from '../../tools/local/local-cluster.js';
 import type { SweepReport } from '../../lambda/report.js';
 import { ClusterProber } from '../../lambda/sweep.js';
 
@@ -99,7 +99,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', TSX_LOADER, `lambda/cli/${command}.ts`, ...args],
+      ['--import', TSX_LOADER, `tools/cli/${command}.ts`, ...args],
       {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },

@@ -3,7 +3,7 @@
  * there. On a fresh Debian machine, as root, it is installed (as `npm run demo` does); elsewhere
  * the run stops at once with the one line that says how to install it.
  */
-import { ensureServerInstalled } from '../../lambda/local/ensure-server.js';
+import { ensureServerInstalled } from '../../tools/local/ensure-server.js';
 
 export default function setup(): void {
   ensureServerInstalled((line) => process.stdout.write(`${line}\n`));

@@ -5,7 +5,7 @@
  * the slots changing owner: the window in which the source answers ASK for a moved key.
  */
 import type { Redis } from 'ioredis';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 
 export interface Primary {
   readonly id: string;

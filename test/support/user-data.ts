@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { CANARY_PREFIX } from '../../lambda/cluster/canary-keys.js';
 import { hashTagForSlot, keySlot } from '../../lambda/cluster/slots.js';
 import { parseClusterShards, slotOwners, type Topology } from '../../lambda/cluster/topology.js';
-import type { LocalCluster } from '../../lambda/local/local-cluster.js';
+import type { LocalCluster } from '../../tools/local/local-cluster.js';
 
 export type UserKeyType = 'string' | 'hash' | 'list' | 'set' | 'zset';
 

@@ -4,7 +4,7 @@ import {
   DRILL_ACCESS_STRING,
   PROBE_ACCESS_STRING,
   accessString,
-} from '../../lambda/cluster/access-string.js';
+} from '../../infra/access-string.js';
 
 describe('access strings', () => {
   it('enable the user for the canary prefix only, every command denied but those listed', () => {

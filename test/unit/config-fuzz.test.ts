@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { integerFlag, parseFlags } from '../../lambda/cli/args.js';
+import { integerFlag, parseFlags } from '../../tools/cli/args.js';
 import { DEFAULTS, ENV, MetricsSink, PerNodeMetrics, loadConfig } from '../../lambda/config.js';
 import { ConfigError, SecretError } from '../../lambda/errors.js';
 import { tokenFromSecretValue } from '../../lambda/token-source.js';

@@ -2,11 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { drillDatums, drillInProgressDatum } from '../../lambda/drill/datums.js';
 import { parseInfo, replicationOf } from '../../lambda/drill/replica-sync.js';
 import { nextShardIndex } from '../../lambda/drill/rotation.js';
-import {
-  isLocalHost,
-  listeningInodes,
-  programOf,
-} from '../../lambda/drill/triggers/local-process.js';
+import { isLocalHost, listeningInodes, programOf } from '../../tools/triggers/local-process.js';
 import type { DrillReport } from '../../lambda/drill/types.js';
 
 describe('parseInfo and replicationOf', () => {

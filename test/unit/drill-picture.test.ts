@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderDrillHtml } from '../../lambda/drill/picture.js';
+import { renderDrillHtml } from '../../tools/render/drill-picture.js';
 import type { DrillReport, Sample } from '../../lambda/drill/types.js';
 
 function report(samples: Sample[]): DrillReport {

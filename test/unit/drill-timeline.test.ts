@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderEvent, renderSummary, renderTimeline } from '../../lambda/drill/timeline.js';
+import { renderEvent, renderSummary, renderTimeline } from '../../tools/render/drill-timeline.js';
 import type { DrillReport } from '../../lambda/drill/types.js';
 
 const recovered: DrillReport = {

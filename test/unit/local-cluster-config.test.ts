@@ -2,9 +2,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TlsFiles } from '../../lambda/local/certs.js';
-import { planNodes, validateOptions } from '../../lambda/local/cluster-plan.js';
-import { nodeConfigText, serverArgs, writeNodeConfig } from '../../lambda/local/server-config.js';
+import type { TlsFiles } from '../../tools/local/certs.js';
+import { planNodes, validateOptions } from '../../tools/local/cluster-plan.js';
+import { nodeConfigText, serverArgs, writeNodeConfig } from '../../tools/local/server-config.js';
 
 const TOKEN = 'f3a1c0ffee5eed0123456789abcdef01';
 const TLS: TlsFiles = {

@@ -4,7 +4,7 @@ import {
   knownNodesProblem,
   type Expectation,
   type NodeView,
-} from '../../lambda/local/cluster-health.js';
+} from '../../tools/local/cluster-health.js';
 
 // A 2-shard x 1-replica cluster: p0 and p1 own the slots, r0 replicates p0 and r1 replicates p1.
 const P0 = 'a'.repeat(40);

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format, inspect } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { redactedSettings } from '../../lambda/local/cluster-settings.js';
-import { LocalCluster, readLocalClusterSettings } from '../../lambda/local/local-cluster.js';
+import { redactedSettings } from '../../tools/local/cluster-settings.js';
+import { LocalCluster, readLocalClusterSettings } from '../../tools/local/local-cluster.js';
 
 const TOKEN = 'f3a1c0ffee5eed0123456789abcdef01';
 const PLAIN = { endpoint: '127.0.0.1:7000', caFile: '/c/tls/ca.crt', token: TOKEN };

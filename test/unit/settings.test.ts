@@ -400,7 +400,7 @@ describe('context auth', () => {
       'a drill of an existing cluster without its own user',
       { auth: 'iam', ...IAM_BYO, drill: 'true' },
       'drillUserId',
-      'context drill=true with auth=iam on an existing cluster needs drillUserId: the user (IAM authentication) the drill connects as, with the drill access string from lambda/cluster/access-string.ts',
+      'context drill=true with auth=iam on an existing cluster needs drillUserId: the user (IAM authentication) the drill connects as, with the drill access string from infra/access-string.ts',
     ],
     [
       'token mode on an existing cluster without the secret',

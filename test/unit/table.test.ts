@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderReport } from '../../lambda/cli/table.js';
+import { renderReport } from '../../tools/render/sweep-table.js';
 import { fail, nodeReport, pass, sweepReport, threeShardTopology } from '../support/reports.js';
 
 const [primary, replica] = threeShardTopology().nodes;

@@ -3,7 +3,7 @@
  * (no redis-cli): distinct epochs, slots to the primaries, every pair met, replicas attached.
  */
 import type { Redis } from 'ioredis';
-import { SLOT_COUNT } from '../cluster/slots.js';
+import { SLOT_COUNT } from '../../lambda/cluster/slots.js';
 import { at, type ManagedNode, type NodeRole } from './cluster-plan.js';
 import { reply } from './node-client.js';
 

@@ -2,7 +2,7 @@
  * The drill report as text for a person at a terminal: the timeline (seconds since the start,
  * event, detail), then the figures. Pure: report in, text out.
  */
-import type { DrillReport, TimelineEvent } from './types.js';
+import type { DrillReport, TimelineEvent } from '../../lambda/drill/types.js';
 
 const EVENT_WIDTH = 30;
 

@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LocalClusterError } from '../errors.js';
+import { LocalClusterError } from '../../lambda/errors.js';
 import type { ServerProcess } from './server-process.js';
 
 export interface LocalClusterOptions {

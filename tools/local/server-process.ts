@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalClusterError } from '../errors.js';
+import { LocalClusterError } from '../../lambda/errors.js';
 import type { ManagedNode } from './cluster-plan.js';
 import { PortTakenError } from './free-ports.js';
 import { errorMessage } from './node-client.js';

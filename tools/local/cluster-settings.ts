@@ -3,7 +3,7 @@
  * that carries them prints the token as "[redacted]" while `token` still reads the real value.
  */
 import { inspect } from 'node:util';
-import { Secret } from '../secret.js';
+import { Secret } from '../../lambda/secret.js';
 
 export interface LocalClusterSettings {
   /** `127.0.0.1:<port of the first node>` */

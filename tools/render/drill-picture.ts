@@ -4,7 +4,7 @@
  * every sample a tick coloured by success, the timeline's events as marked vertical lines, and
  * the figures above it. Pure: report in, HTML out; no script, no external resource.
  */
-import type { DrillReport, Sample } from './types.js';
+import type { DrillReport, Sample } from '../../lambda/drill/types.js';
 
 const WIDTH = 1100;
 const LEFT = 190;

@@ -5,7 +5,7 @@
  */
 import { relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, LocalClusterError, SlotwatchError } from '../errors.js';
+import { ConfigError, LocalClusterError, SlotwatchError } from '../../lambda/errors.js';
 import {
   LOCAL_CLUSTER_DEFAULTS,
   findServerBinary,

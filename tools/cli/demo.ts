@@ -4,16 +4,16 @@
  * pause-primary failover rehearsal shown as a timeline; the cluster is stopped at the end
  * whatever happens (the cluster manager also stops it on Ctrl-C).
  */
-import { loadConfig, type ProbeConfig } from '../config.js';
-import { runDrill } from '../drill/engine.js';
-import { renderEvent, renderSummary } from '../drill/timeline.js';
-import { createTrigger } from '../drill/triggers/index.js';
-import { LocalClusterError } from '../errors.js';
+import { loadConfig, type ProbeConfig } from '../../lambda/config.js';
+import { runDrill } from '../../lambda/drill/engine.js';
+import { renderEvent, renderSummary } from '../render/drill-timeline.js';
+import { createLocalTrigger } from '../triggers/index.js';
+import { LocalClusterError } from '../../lambda/errors.js';
 import { ensureServerInstalled } from '../local/ensure-server.js';
 import { startLocalCluster, type LocalCluster } from '../local/local-cluster.js';
-import { ClusterProber } from '../sweep.js';
+import { ClusterProber } from '../../lambda/sweep.js';
 import { EXIT, runCommand, sleep } from './main.js';
-import { renderReport } from './table.js';
+import { renderReport } from '../render/sweep-table.js';
 
 const say = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -48,7 +48,7 @@ async function rehearseFailover(config: ProbeConfig): Promise<boolean> {
   const report = await runDrill({
     config,
     ...(config.authToken && { token: config.authToken }),
-    trigger: await createTrigger('pause-primary', {}),
+    trigger: await createLocalTrigger('pause-primary', {}),
     timeLimitMs: 60_000,
     writeIntervalMs: 50,
     readIntervalMs: 100,

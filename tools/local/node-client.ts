@@ -3,7 +3,7 @@
  * short timeouts and no retries: a node that does not answer is something to report, not to wait on.
  */
 import { Redis } from 'ioredis';
-import { LocalClusterError } from '../errors.js';
+import { LocalClusterError } from '../../lambda/errors.js';
 
 const CONNECT_TIMEOUT_MS = 2_000;
 /**

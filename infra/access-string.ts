@@ -4,7 +4,7 @@
  * cluster's ACL users in the tests, which run full sweeps under them and so prove they suffice.
  * A command added to the probe or the drill must be added here, or those tests fail with NOPERM.
  */
-import { CANARY_PREFIX } from './canary-keys.js';
+import { CANARY_PREFIX } from '../lambda/cluster/canary-keys.js';
 
 /** Sent on every connection (connect.ts): AUTH needs no permission. */
 const HANDSHAKE = ['readonly', 'client|setname'] as const;

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
-import { LocalClusterError } from '../errors.js';
+import { LocalClusterError } from '../../lambda/errors.js';
 import type { LocalNode, NodeRole } from './cluster-plan.js';
 import {
   redactedSettings,

@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { inspect } from 'node:util';
 import type { Redis } from 'ioredis';
-import { LocalClusterError } from '../errors.js';
+import { LocalClusterError } from '../../lambda/errors.js';
 import { generateTlsFiles, type TlsFiles } from './certs.js';
 import { assignSlotsAndMeet, attachReplicas } from './cluster-formation.js';
 import {

@@ -1,6 +1,6 @@
 /** Bounded waits: every one ends, and a timeout says what did not happen. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LocalClusterError } from '../errors.js';
+import { LocalClusterError } from '../../lambda/errors.js';
 
 const POLL_INTERVAL_MS = 100;
 

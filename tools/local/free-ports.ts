@@ -3,7 +3,7 @@
  * when read and released before the servers bind them, so a rare race is possible: PortTakenError.
  */
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { LocalClusterError } from '../errors.js';
+import { LocalClusterError } from '../../lambda/errors.js';
 
 /**
  * A reserved port was taken by someone else between its release and the server's bind: rare, and

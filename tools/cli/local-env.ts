@@ -2,7 +2,7 @@
  * `--local [--local-dir D]`: the settings `npm run cluster:up` wrote, as the CONTRACT variables
  * they stand for, for commands run against the local cluster.
  */
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../../lambda/errors.js';
 import { readLocalClusterSettings } from '../local/local-cluster.js';
 
 export const DEFAULT_LOCAL_DIR = '.slotwatch/local-cluster';

@@ -1,7 +1,7 @@
 /** Flags shared by the CLI commands, mapped onto the CONTRACT's environment variables. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from '../errors.js';
-import { ENV, type ConfigSources, type EnvName } from '../config.js';
+import { ConfigError } from '../../lambda/errors.js';
+import { ENV, type ConfigSources, type EnvName } from '../../lambda/config.js';
 
 /** Flags that override a variable: `--timeout-ms 500` beats PROBE_TIMEOUT_MS. */
 export const SETTING_FLAGS = {

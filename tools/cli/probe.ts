@@ -3,15 +3,15 @@
  * N sweeps over one set of warm connections, a table or one JSON line per round on stdout,
  * exit 0 when the last round passed, 1 when it failed, 2 on a configuration error.
  */
-import { loadConfig } from '../config.js';
-import type { Logger } from '../log.js';
-import { createSink } from '../metrics/sink.js';
-import { ProbeRunner } from '../runner.js';
-import { tokenSourceFor } from '../token-source.js';
+import { loadConfig } from '../../lambda/config.js';
+import type { Logger } from '../../lambda/log.js';
+import { createSink } from '../../lambda/metrics/sink.js';
+import { ProbeRunner } from '../../lambda/runner.js';
+import { tokenSourceFor } from '../../lambda/token-source.js';
 import { integerFlag, parseFlags } from './args.js';
 import { EXIT, runCommand, sleep } from './main.js';
 import { commandEnv } from './local-env.js';
-import { renderReport } from './table.js';
+import { renderReport } from '../render/sweep-table.js';
 
 async function probe(argv: readonly string[]): Promise<number> {
   const { values, flags } = parseFlags(argv, {

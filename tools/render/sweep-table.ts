@@ -1,5 +1,5 @@
 /** Renders a sweep report as the human table of `npm run probe`. Pure: report in, text out. */
-import type { NodeReport, ProbeResult, SlotMapCheck, SweepReport } from '../report.js';
+import type { NodeReport, ProbeResult, SlotMapCheck, SweepReport } from '../../lambda/report.js';
 
 const COLUMNS = ['ping', 'read', 'pipeline', 'write', 'replication'] as const;
 

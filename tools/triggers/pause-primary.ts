@@ -8,11 +8,11 @@
  * the server shortly after the drill's time limit.
  */
 import { spawn } from 'node:child_process';
-import { describeError } from '../../cluster/connect.js';
-import { parseInfo } from '../replica-sync.js';
-import { aborted } from '../timing.js';
-import type { Trigger, TriggerContext } from '../types.js';
-import { shardNodes } from './shard-nodes.js';
+import { describeError } from '../../lambda/cluster/connect.js';
+import { parseInfo } from '../../lambda/drill/replica-sync.js';
+import { aborted } from '../../lambda/drill/timing.js';
+import type { Trigger, TriggerContext } from '../../lambda/drill/types.js';
+import { shardNodes } from '../../lambda/drill/triggers/shard-nodes.js';
 import { verifyLocalServer } from './local-process.js';
 
 type Located = { ok: true; pid: number; address: string } | { ok: false; reason: string };

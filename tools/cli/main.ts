@@ -1,5 +1,5 @@
 /** Shared process plumbing for the CLI commands: exit codes, one-line errors, signals. */
-import { ConfigError, SlotwatchError } from '../errors.js';
+import { ConfigError, SlotwatchError } from '../../lambda/errors.js';
 
 export const EXIT = { ok: 0, failed: 1, config: 2 } as const;
 

@@ -8,15 +8,15 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { loadConfig } from '../config.js';
-import { runDrill, withoutSamples } from '../drill/engine.js';
-import { renderDrillHtml } from '../drill/picture.js';
-import { DRILL_ENV, loadDrillSettings, type DrillFlags } from '../drill/settings.js';
-import { renderEvent, renderTimeline } from '../drill/timeline.js';
-import { createTrigger } from '../drill/triggers/index.js';
-import type { DrillReport } from '../drill/types.js';
-import { ConfigError } from '../errors.js';
-import { tokenSourceFor } from '../token-source.js';
+import { loadConfig } from '../../lambda/config.js';
+import { runDrill, withoutSamples } from '../../lambda/drill/engine.js';
+import { renderDrillHtml } from '../render/drill-picture.js';
+import { DRILL_ENV, loadDrillSettings, type DrillFlags } from '../../lambda/drill/settings.js';
+import { renderEvent, renderTimeline } from '../render/drill-timeline.js';
+import { createLocalTrigger } from '../triggers/index.js';
+import type { DrillReport } from '../../lambda/drill/types.js';
+import { ConfigError } from '../../lambda/errors.js';
+import { tokenSourceFor } from '../../lambda/token-source.js';
 import { parseFlags } from './args.js';
 import { commandEnv } from './local-env.js';
 import { EXIT, runCommand } from './main.js';
@@ -47,7 +47,7 @@ async function drill(argv: readonly string[]): Promise<number> {
   const settings = loadDrillSettings(env, drillFlags(values), 'cluster-failover');
   const reportFile = reportPath(values.report);
   const json = values.json === true;
-  const trigger = await createTrigger(settings.trigger, settings);
+  const trigger = await createLocalTrigger(settings.trigger, settings);
   const tokens = tokenSourceFor(config);
   const token = await tokens.current(AbortSignal.timeout(TOKEN_TIMEOUT_MS));
 
