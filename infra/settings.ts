@@ -440,7 +440,7 @@ function drill(
  * The probe's memory for a cluster of `nodes` nodes. Lambda's CPU grows with memory, and a sweep
  * is CPU work that grows with the nodes: `npm run bench` projects the first sweep after a cold
  * start (a TLS handshake per node) of 500 nodes at about 8.5 s with 256 MB, most of the default
- * 10 s deadline, and under 3 s with 1024 MB (README, Performance).
+ * 10 s deadline, and under 3 s with 1024 MB (docs/reference.md, Performance).
  */
 export function defaultProbeMemoryMb(nodes: number): number {
   if (nodes <= 100) return 256;

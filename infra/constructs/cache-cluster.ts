@@ -259,7 +259,7 @@ function authTokenSecret(
     id: 'AwsSolutions-SMG4',
     reason:
       'ElastiCache AUTH tokens are rotated with ModifyReplicationGroup AuthTokenUpdateStrategy ' +
-      'ROTATE then SET, which needs a custom rotation function; the README documents the ' +
+      'ROTATE then SET, which needs a custom rotation function; the reference (docs/) documents the ' +
       'manual rotation, during which the probe re-reads the secret.',
   });
   return secret;

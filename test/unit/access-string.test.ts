@@ -30,8 +30,8 @@ describe('access strings', () => {
     );
   });
 
-  it('are the ones the README shows', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  it('are the ones the reference shows', () => {
+    const readme = readFileSync(new URL('../../docs/reference.md', import.meta.url), 'utf8');
 
     expect(readme).toContain(`probe: ${PROBE_ACCESS_STRING}\n`);
     expect(readme).toContain(`drill: ${DRILL_ACCESS_STRING}\n`);
